@@ -1,0 +1,7 @@
+"""``python -m mykey``."""
+
+import sys
+
+from mykey.cli import main
+
+sys.exit(main())

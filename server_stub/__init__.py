@@ -1,0 +1,1 @@
+"""The small cloud ledger server: FastAPI + SQLAlchemy Core on SQLite or PostgreSQL."""

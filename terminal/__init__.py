@@ -1,0 +1,1 @@
+"""The counter's use cases and its durable local state. No Qt, no HTTP."""
