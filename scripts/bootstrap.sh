@@ -8,7 +8,6 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   pcscd vsmartcard-vpcd libpcsclite-dev swig gcc opensc pcsc-tools
   postgresql postgresql-contrib
-  poppler-utils fonts-noto-cjk
 )
 
 missing=()

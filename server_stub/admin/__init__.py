@@ -1,0 +1,1 @@
+"""Operator tools: the ``mykey ledger admin …`` / ``report …`` commands, CSV imports, admin API."""

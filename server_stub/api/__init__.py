@@ -1,0 +1,1 @@
+"""The ledger's HTTP API (FastAPI): terminal endpoints, enrollment, and the admin router."""

@@ -1,0 +1,72 @@
+"""Typed dependencies: the app state, the authenticated terminal, the operator key."""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
+from fastapi.security import APIKeyHeader
+
+from server_stub.api.signatures import AuthenticatedTerminal, SignedMessage, authenticate_request
+from server_stub.api.state import LedgerState
+from server_stub.errors import OperatorKeyError, WrongRoleError
+from sync.protocol import Role
+
+OPERATOR_KEY_HEADER = "X-Operator-Key"
+_operator_header = APIKeyHeader(name=OPERATOR_KEY_HEADER, auto_error=False)
+
+
+def get_state(request: Request) -> LedgerState:
+    """The running app's state."""
+    state: LedgerState = request.app.state.ledger
+    return state
+
+
+State = Annotated[LedgerState, Depends(get_state)]
+
+
+def _message(request: Request) -> SignedMessage:
+    scope = request.scope
+    path = scope.get("raw_path") or scope["path"].encode("utf-8")
+    url = "http://ledger" + path.decode("latin-1")
+    query = scope.get("query_string", b"")
+    if query:
+        url += "?" + query.decode("latin-1")
+    return SignedMessage(method=request.method, url=url, headers=request.headers)
+
+
+async def require_terminal(request: Request, state: State) -> AuthenticatedTerminal:
+    """The enrolled, active terminal that signed this request (RFC 9421), or 401/403."""
+    body = await request.body()
+    return await run_in_threadpool(
+        authenticate_request,
+        state.engine,
+        _message(request),
+        body,
+        state.settings.max_skew_seconds,
+    )
+
+
+Terminal = Annotated[AuthenticatedTerminal, Depends(require_terminal)]
+
+
+def require_role(terminal: AuthenticatedTerminal, *roles: Role) -> None:
+    """Raise WrongRoleError unless the terminal has one of ``roles``."""
+    if not terminal.roles.intersection(roles):
+        raise WrongRoleError(f"{terminal.id} lacks {', '.join(r.value for r in roles)}")
+
+
+def require_operator(
+    state: State, key: Annotated[str | None, Depends(_operator_header)] = None
+) -> None:
+    """Refuse (401) unless the request carries the configured operator key (constant time)."""
+    expected = state.settings.operator_key
+    if expected is None or key is None:
+        raise OperatorKeyError("missing operator key" if key is None else "no operator key set")
+    if not hmac.compare_digest(key.encode("utf-8"), expected.get_secret_value().encode("utf-8")):
+        raise OperatorKeyError("wrong operator key")
+
+
+Operator = Annotated[None, Depends(require_operator)]

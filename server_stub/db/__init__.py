@@ -1,0 +1,1 @@
+"""The ledger's database: one SQLAlchemy Core schema, the engine factory and Alembic migrations."""

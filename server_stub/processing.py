@@ -1,0 +1,535 @@
+"""Applying terminal transactions: idempotent by transaction ID forever, each one atomic.
+
+A transaction is stored with its first result; a repeat with the same content gets that result
+back (status ``duplicate``), a repeat with other content is a ``conflict``. Each transaction runs
+in its own savepoint, so a refused one leaves no trace but its refusal record.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from sqlalchemy import Connection, bindparam, func, insert, select, update
+
+from cardio.auth import TrustStore
+from server_stub import cards, ledger
+from server_stub.catalog import (
+    Business,
+    Program,
+    get_grant_program,
+    get_program,
+    is_accepted_at,
+)
+from server_stub.clock import JST, as_utc, jst_date
+from server_stub.db.schema import (
+    grant_events,
+    mykey_challenges,
+    transactions,
+    transfers,
+    voucher_conflicts,
+    vouchers,
+)
+from server_stub.db.upsert import insert_ignore
+from server_stub.errors import (
+    AlreadyGrantedError,
+    CardSignatureError,
+    ChallengeError,
+    InvalidVoucherError,
+    LedgerError,
+    OfflineLimitError,
+    ProgramNotAcceptedError,
+    TransactionIdConflictError,
+    UnknownMyKeyIdError,
+    UnknownVoucherError,
+    VoucherAlreadyRedeemedError,
+    VoucherNotUsableError,
+    VoucherNumberTakenError,
+)
+from server_stub.events import EventKind, record_event
+from server_stub.operator import link_service_id
+from server_stub.views import remember_card
+from sync.protocol import (
+    CARD_SIGNED_KINDS,
+    Grant,
+    MyKeySetup,
+    PointUse,
+    ResultStatus,
+    ServiceIdLink,
+    Transaction,
+    TransactionResult,
+    VoucherConflict,
+    VoucherConflictSide,
+    VoucherIssue,
+    VoucherRedeem,
+    canonical_bytes,
+    transaction_digest,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TerminalContext:
+    """Who is sending: the authenticated terminal, its business, and the server's trust."""
+
+    terminal_id: str
+    business: Business
+    trust: TrustStore | None
+    now: datetime
+    last_pull_at: datetime | None = None
+
+
+@dataclass
+class _Outcome:
+    status: ResultStatus = ResultStatus.APPLIED
+    mykey_id: str | None = None
+    program_id: int | None = None
+    balance: int | None = None
+    overdraft: int = 0
+    conflict: VoucherConflict | None = None
+    reason: LedgerError | None = None
+
+
+def _result(tx: Transaction, outcome: _Outcome, now: datetime) -> TransactionResult:
+    reason = outcome.reason
+    return TransactionResult(
+        id=tx.id,
+        status=outcome.status,
+        reason=None if reason is None else reason.code,
+        message_ja=None if reason is None else reason.title_ja,
+        message_en=None if reason is None else reason.title_en,
+        mykey_id=outcome.mykey_id,
+        program_id=outcome.program_id,
+        balance=outcome.balance,
+        overdraft=outcome.overdraft,
+        candidates=list(getattr(reason, "candidates", []) or []),
+        conflict=outcome.conflict,
+        server_time=now,
+    )
+
+
+_STORED = select(transactions.c.payload_sha256, transactions.c.result_json).where(
+    transactions.c.id == bindparam("id")
+)
+_RECORD_RESULT = (
+    update(transactions)
+    .where(transactions.c.id == bindparam("tx_id"))
+    .values(
+        status=bindparam("status"),
+        reason=bindparam("reason"),
+        mykey_id=bindparam("mykey_id"),
+        result_json=bindparam("result_json"),
+    )
+)
+
+
+def process(conn: Connection, ctx: TerminalContext, tx: Transaction) -> TransactionResult:
+    """Apply one transaction (or replay its first result) inside the caller's transaction."""
+    canonical = canonical_bytes(tx)
+    payload_hash = hashlib.sha256(canonical).hexdigest()
+    tx_id = str(tx.id)
+    try:
+        with conn.begin_nested():
+            if not _insert_pending(conn, ctx, tx, canonical, payload_hash):
+                raise _AlreadyStoredError(tx_id)
+            result = _result(tx, _apply(conn, ctx, tx), ctx.now)
+            _record_result(conn, tx_id, result)
+            return result
+    except _AlreadyStoredError:
+        return _replay(conn, tx, payload_hash, ctx.now)
+    except LedgerError as error:
+        # The savepoint undid every effect; keep only the refusal, so a resend gets it back.
+        log.info("transaction %s refused: %s", tx_id, error)
+        refused = _Outcome(
+            status=ResultStatus.REJECTED, reason=error, conflict=getattr(error, "conflict", None)
+        )
+        result = _result(tx, refused, ctx.now)
+        if not _insert_pending(conn, ctx, tx, canonical, payload_hash):
+            return _replay(conn, tx, payload_hash, ctx.now)
+        _record_result(conn, tx_id, result)
+        return result
+
+
+class _AlreadyStoredError(Exception):
+    """The transaction ID is already in the ledger (a resend, or a concurrent twin)."""
+
+
+def _record_result(conn: Connection, tx_id: str, result: TransactionResult) -> None:
+    conn.execute(
+        _RECORD_RESULT,
+        {
+            "tx_id": tx_id,
+            "status": result.status.value,
+            "reason": result.reason,
+            "mykey_id": result.mykey_id,
+            "result_json": result.model_dump_json(),
+        },
+    )
+
+
+def _replay(
+    conn: Connection, tx: Transaction, payload_hash: str, now: datetime
+) -> TransactionResult:
+    """The first result again (``duplicate``), or ``conflict`` when the content differs."""
+    stored_hash, result_json = conn.execute(_STORED, {"id": str(tx.id)}).one()
+    if stored_hash != payload_hash:
+        error = TransactionIdConflictError(str(tx.id))
+        log.warning("transaction %s repeated with different content", tx.id)
+        return _result(tx, _Outcome(status=ResultStatus.CONFLICT, reason=error), now)
+    first = TransactionResult.model_validate_json(result_json)
+    return first.model_copy(
+        update={"status": ResultStatus.DUPLICATE, "original_status": first.status}
+    )
+
+
+def _insert_pending(
+    conn: Connection, ctx: TerminalContext, tx: Transaction, canonical: bytes, payload_hash: str
+) -> bool:
+    """Store the transaction as pending; False when its ID is already stored."""
+    fingerprint = None
+    signature = None
+    if tx.card is not None:
+        try:
+            fingerprint = cards.CardRef.of_certificate(tx.card.certificate_der()).fingerprint_sha256
+        except LedgerError:
+            fingerprint = None
+        signature = tx.card.signature_bytes()
+    return insert_ignore(
+        conn,
+        transactions,
+        {
+            "id": str(tx.id),
+            "terminal_id": ctx.terminal_id,
+            "business_id": ctx.business.id,
+            "kind": tx.kind.value,
+            "payload_sha256": payload_hash,
+            "canonical": canonical.decode("utf-8"),
+            "offline": tx.offline,
+            "terminal_time": tx.terminal_time,
+            "received_at": ctx.now,
+            "mykey_id": None,
+            "certificate_fingerprint": fingerprint,
+            "card_signature": signature,
+            "status": "pending",
+            "reason": None,
+            "result_json": "{}",
+        },
+    )
+
+
+def _apply(conn: Connection, ctx: TerminalContext, tx: Transaction) -> _Outcome:
+    payload = tx.payload
+    if isinstance(payload, VoucherRedeem):
+        return _redeem(conn, ctx, tx, payload)
+    mykey_id, ref = _card_holder(conn, ctx, tx)
+    if isinstance(payload, MyKeySetup):
+        return _mykey_setup(conn, ctx, tx, payload, ref)
+    if mykey_id is None:
+        raise UnknownMyKeyIdError(ref.fingerprint_sha256)
+    cards.require_active(conn, mykey_id)
+    _remember_card(conn, ctx, mykey_id)
+    if isinstance(payload, PointUse):
+        return _point_use(conn, ctx, tx, payload, mykey_id)
+    if isinstance(payload, VoucherIssue):
+        return _voucher_issue(conn, ctx, tx, payload, mykey_id)
+    if isinstance(payload, Grant):
+        return _grant(conn, ctx, tx, payload, mykey_id)
+    if isinstance(payload, ServiceIdLink):
+        link_service_id(conn, mykey_id, ctx.business.id, payload.customer_id, now=ctx.now)
+        return _Outcome(mykey_id=mykey_id)
+    raise AssertionError(f"unhandled kind {tx.kind}")  # pragma: no cover
+
+
+def _card_holder(
+    conn: Connection, ctx: TerminalContext, tx: Transaction
+) -> tuple[str | None, cards.CardRef]:
+    """Check the card certificate (and signature, for PIN-confirmed kinds); resolve its ID."""
+    if tx.card is None:
+        raise CardSignatureError("the transaction carries no card certificate")
+    der = tx.card.certificate_der()
+    at = tx.terminal_time if tx.offline else ctx.now
+    ref = cards.check_card(conn, ctx.trust, der, at)
+    if tx.kind in CARD_SIGNED_KINDS:
+        cards.check_card_signature(der, transaction_digest(tx), tx.card.signature_bytes())
+    return cards.resolve_card(conn, ref, ctx.now), ref
+
+
+def _remember_card(conn: Connection, ctx: TerminalContext, mykey_id: str) -> None:
+    remember_card(conn, ctx.business.id, mykey_id, ctx.now)
+
+
+def _accepted_program(conn: Connection, program_id: int, business: Business) -> Program:
+    program = get_program(conn, program_id)
+    if not is_accepted_at(conn, program, business):
+        raise ProgramNotAcceptedError(f"program {program_id} at {business.id}")
+    return program
+
+
+def _point_use(
+    conn: Connection, ctx: TerminalContext, tx: Transaction, payload: PointUse, mykey_id: str
+) -> _Outcome:
+    program = _accepted_program(conn, payload.program_id, ctx.business)
+    if tx.offline:
+        _check_offline_limits(conn, ctx, tx, program, mykey_id, payload.points)
+    moved = ledger.spend(
+        conn,
+        program,
+        mykey_id,
+        ctx.business,
+        payload.points,
+        ctx.now,
+        allow_overdraft=tx.offline,
+        transaction_id=str(tx.id),
+        terminal_time=tx.terminal_time,
+    )
+    status = ResultStatus.ACCEPTED_OFFLINE if moved.overdraft else ResultStatus.APPLIED
+    return _Outcome(status, mykey_id, program.id, moved.balance, moved.overdraft)
+
+
+def _offline_used(
+    conn: Connection,
+    terminal_id: str,
+    since: datetime | None,
+    until: datetime | None,
+    mykey_id: str | None = None,
+) -> int:
+    query = (
+        select(func.coalesce(func.sum(transfers.c.points), 0))
+        .join(transactions, transactions.c.id == transfers.c.transaction_id)
+        .where(
+            (transactions.c.terminal_id == terminal_id)
+            & (transactions.c.offline.is_(True))
+            & (transfers.c.kind == "use")
+        )
+    )
+    if since is not None:
+        query = query.where(transfers.c.terminal_time >= since)
+    if until is not None:
+        query = query.where(transfers.c.terminal_time < until)
+    if mykey_id is not None:
+        query = query.where(transfers.c.mykey_id == mykey_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def _check_offline_limits(
+    conn: Connection,
+    ctx: TerminalContext,
+    tx: Transaction,
+    program: Program,
+    mykey_id: str,
+    points: int,
+) -> None:
+    """The program's offline limits (DOMAIN.md §6), judged at the terminal's time."""
+    if points > program.offline_max_per_transaction:
+        raise OfflineLimitError(f"{points} > {program.offline_max_per_transaction} per transaction")
+    day = jst_date(tx.terminal_time)
+    start = datetime.combine(day, time(0), JST)
+    used_today = _offline_used(conn, ctx.terminal_id, start, start + timedelta(days=1), mykey_id)
+    if used_today + points > program.offline_max_per_card_per_day:
+        raise OfflineLimitError(f"{used_today} + {points} per card per day")
+    since_sync = _offline_used(conn, ctx.terminal_id, ctx.last_pull_at, None)
+    if since_sync + points > program.offline_max_per_terminal_since_sync:
+        raise OfflineLimitError(f"{since_sync} + {points} since the last sync")
+    if ctx.last_pull_at is not None:
+        offline_for = as_utc(tx.terminal_time) - as_utc(ctx.last_pull_at)
+        if offline_for > timedelta(hours=program.offline_max_hours_without_sync):
+            raise OfflineLimitError(f"no sync for {offline_for}")
+
+
+def _voucher_issue(
+    conn: Connection, ctx: TerminalContext, tx: Transaction, payload: VoucherIssue, mykey_id: str
+) -> _Outcome:
+    program = _accepted_program(conn, payload.program_id, ctx.business)
+    street = ctx.business.street
+    if street is None:
+        raise InvalidVoucherError(f"{ctx.business.id} belongs to no shopping street")
+    span = (payload.valid_until - payload.valid_from).days
+    if span < 0 or span >= program.voucher_validity_days:
+        raise InvalidVoucherError(f"validity {payload.valid_from}..{payload.valid_until}")
+    if payload.valid_until < jst_date(tx.terminal_time):
+        raise InvalidVoucherError("the validity ends before the issue date")
+    balance = None
+    for spec in payload.vouchers:
+        if spec.points > program.voucher_max_points:
+            raise InvalidVoucherError(f"{spec.points} > {program.voucher_max_points}")
+        taken = conn.execute(
+            select(vouchers.c.number).where(vouchers.c.number == spec.number)
+        ).first()
+        if taken is not None:
+            raise VoucherNumberTakenError(spec.number)
+        moved = ledger.reserve_voucher(
+            conn,
+            program,
+            mykey_id,
+            spec.points,
+            ctx.now,
+            voucher_number=spec.number,
+            business_id=ctx.business.id,
+            transaction_id=str(tx.id),
+            terminal_time=tx.terminal_time,
+        )
+        balance = moved.balance
+        conn.execute(
+            insert(vouchers).values(
+                number=spec.number,
+                program_id=program.id,
+                mykey_id=mykey_id,
+                points=spec.points,
+                issuer_business_id=ctx.business.id,
+                street_id=street,
+                valid_from=payload.valid_from,
+                valid_until=payload.valid_until,
+                status="reserved",
+                issue_transaction_id=str(tx.id),
+                reserve_transfer_id=moved.transfer_id,
+                issued_at=ctx.now,
+            )
+        )
+    return _Outcome(mykey_id=mykey_id, program_id=program.id, balance=balance)
+
+
+def _redeem(
+    conn: Connection, ctx: TerminalContext, tx: Transaction, payload: VoucherRedeem
+) -> _Outcome:
+    voucher = conn.execute(select(vouchers).where(vouchers.c.number == payload.number)).first()
+    if voucher is None:
+        raise UnknownVoucherError(payload.number)
+    if ctx.business.street != voucher.street_id:
+        raise VoucherNotUsableError(f"voucher of street {voucher.street_id}")
+    day: date = jst_date(tx.terminal_time if tx.offline else ctx.now)
+    if not voucher.valid_from <= day <= voucher.valid_until:
+        raise VoucherNotUsableError(f"{day} outside {voucher.valid_from}..{voucher.valid_until}")
+    if voucher.status == "voided":
+        raise VoucherNotUsableError("voucher voided after expiry")
+    if voucher.status == "redeemed":
+        first = VoucherConflictSide(
+            transaction_id=str(voucher.redeem_transaction_id),
+            business_id=str(voucher.redeemer_business_id),
+            terminal_time=voucher.redeemed_terminal_time,
+        )
+        second = VoucherConflictSide(
+            transaction_id=str(tx.id), business_id=ctx.business.id, terminal_time=tx.terminal_time
+        )
+        conflict = VoucherConflict(voucher_number=voucher.number, first=first, second=second)
+        if not tx.offline:
+            raise _RedeemedError(conflict)
+        conn.execute(
+            insert(voucher_conflicts).values(
+                voucher_number=voucher.number,
+                transaction_id=str(tx.id),
+                business_id=ctx.business.id,
+                terminal_time=tx.terminal_time,
+                created_at=ctx.now,
+            )
+        )
+        log.warning(
+            "voucher %s redeemed twice offline: %s and %s",
+            voucher.number,
+            first.business_id,
+            second.business_id,
+        )
+        return _Outcome(
+            status=ResultStatus.CONFLICT,
+            program_id=voucher.program_id,
+            conflict=conflict,
+            reason=VoucherAlreadyRedeemedError(voucher.number),
+        )
+    program = get_program(conn, voucher.program_id)
+    transfer = ledger.post_voucher(
+        conn,
+        program,
+        voucher.number,
+        voucher.mykey_id,
+        int(voucher.points),
+        ctx.business.id,
+        ctx.now,
+        transaction_id=str(tx.id),
+        terminal_time=tx.terminal_time,
+    )
+    conn.execute(
+        update(vouchers)
+        .where(vouchers.c.number == voucher.number)
+        .values(
+            status="redeemed",
+            redeem_transaction_id=str(tx.id),
+            redeemer_business_id=ctx.business.id,
+            post_transfer_id=transfer,
+            redeemed_at=ctx.now,
+            redeemed_terminal_time=tx.terminal_time,
+        )
+    )
+    record_event(
+        conn, EventKind.REDEMPTION, ctx.now, street_id=voucher.street_id, ref=voucher.number
+    )
+    return _Outcome(program_id=program.id)
+
+
+class _RedeemedError(VoucherAlreadyRedeemedError):
+    """An online second redemption: refused, naming the first redemption."""
+
+    def __init__(self, conflict: VoucherConflict) -> None:
+        super().__init__(conflict.voucher_number)
+        self.conflict = conflict
+
+
+def _grant(
+    conn: Connection, ctx: TerminalContext, tx: Transaction, payload: Grant, mykey_id: str
+) -> _Outcome:
+    grant_program = get_grant_program(conn, payload.grant_program_id)
+    program = get_program(conn, grant_program.program_id)
+    if program.municipality_code != ctx.business.municipality_code:
+        raise ProgramNotAcceptedError(f"grant program {grant_program.id} of another municipality")
+    points = payload.points or grant_program.default_points
+    if payload.event is not None:
+        row = {
+            "grant_program_id": grant_program.id,
+            "event": payload.event,
+            "mykey_id": mykey_id,
+            "transaction_id": str(tx.id),
+            "granted_at": ctx.now,
+        }
+        if not insert_ignore(conn, grant_events, row):
+            raise AlreadyGrantedError(f"{mykey_id} at {payload.event}")
+    moved = ledger.grant(
+        conn,
+        program,
+        mykey_id,
+        points,
+        ctx.now,
+        grant_program_id=grant_program.id,
+        transaction_id=str(tx.id),
+        business_id=ctx.business.id,
+        terminal_time=tx.terminal_time,
+    )
+    return _Outcome(mykey_id=mykey_id, program_id=program.id, balance=moved.balance)
+
+
+def _mykey_setup(
+    conn: Connection,
+    ctx: TerminalContext,
+    tx: Transaction,
+    payload: MyKeySetup,
+    ref: cards.CardRef,
+) -> _Outcome:
+    row = conn.execute(
+        select(mykey_challenges).where(mykey_challenges.c.challenge == payload.challenge)
+    ).first()
+    if (
+        tx.offline
+        or row is None
+        or row.terminal_id != ctx.terminal_id
+        or row.used_at is not None
+        or as_utc(row.expires_at) < ctx.now
+    ):
+        raise ChallengeError("unknown, used, expired or offline")
+    conn.execute(
+        update(mykey_challenges)
+        .where(mykey_challenges.c.challenge == payload.challenge)
+        .values(used_at=ctx.now)
+    )
+    mykey_id = cards.create_mykey_id(conn, payload.mykey_id, ref, ctx.now)
+    _remember_card(conn, ctx, mykey_id)
+    return _Outcome(mykey_id=mykey_id)

@@ -1,0 +1,1 @@
+"""Read-only reports over the ledger: issuance, settlement, a resident's history."""

@@ -1,0 +1,156 @@
+"""Test helpers: a signing terminal (RFC 9421, Ed25519) and card-signed transactions."""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+import httpx
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
+
+from cardio.virtual.profile import CardProfile
+from sync.protocol import (
+    COVERED_COMPONENTS,
+    SIGNATURE_LABEL,
+    CardAuthorisation,
+    Transaction,
+    b64encode,
+    transaction_digest,
+    uuid7,
+    voucher_check_digit,
+)
+
+
+class _Keys(HTTPSignatureKeyResolver):
+    def __init__(self, key: Ed25519PrivateKey) -> None:
+        self.key = key
+
+    def resolve_private_key(self, key_id: str) -> Ed25519PrivateKey:
+        return self.key
+
+    def resolve_public_key(self, key_id: str) -> None:
+        raise NotImplementedError
+
+
+def raw_public(key: Ed25519PrivateKey) -> str:
+    return b64encode(
+        key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
+    )
+
+
+@dataclass
+class SigningTerminal:
+    """An enrolled terminal that signs its requests (or deliberately does not)."""
+
+    client: httpx.Client
+    terminal_id: str
+    business_id: str
+    key: Ed25519PrivateKey = field(repr=False)
+
+    def build(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        *,
+        created: datetime | None = None,
+        nonce: str | None = None,
+        key: Ed25519PrivateKey | None = None,
+        sign: bool = True,
+        key_id: str | None = None,
+    ) -> httpx.Request:
+        content = b"" if body is None else json.dumps(body).encode("utf-8")
+        headers = {"Content-Type": "application/json"} if body is not None else {}
+        request = self.client.build_request(method, path, content=content, headers=headers)
+        if sign:
+            signer = HTTPMessageSigner(
+                signature_algorithm=algorithms.ED25519, key_resolver=_Keys(key or self.key)
+            )
+            signer.sign(
+                request,
+                key_id=key_id or self.terminal_id,
+                created=created or datetime.now(UTC),
+                nonce=nonce or secrets.token_urlsafe(16),
+                label=SIGNATURE_LABEL,
+                covered_component_ids=COVERED_COMPONENTS[:3],
+                body=content,
+            )
+        return request
+
+    def send(self, request: httpx.Request) -> httpx.Response:
+        return self.client.send(request)
+
+    def call(self, method: str, path: str, body: Any = None, **kwargs: Any) -> httpx.Response:
+        return self.send(self.build(method, path, body, **kwargs))
+
+    def tx(
+        self,
+        payload: dict[str, Any],
+        card: CardProfile | None = None,
+        *,
+        offline: bool = False,
+        signed: bool = True,
+        at: datetime | None = None,
+    ) -> Transaction:
+        """A transaction of this terminal; with a card, its certificate and signature."""
+        base: dict[str, Any] = {
+            "id": str(uuid7()),
+            "terminal_id": self.terminal_id,
+            "business_id": self.business_id,
+            "terminal_time": (at or datetime.now(UTC)).isoformat(),
+            "offline": offline,
+            "payload": payload,
+        }
+        if card is not None:
+            der = card.auth_certificate.public_bytes(serialization.Encoding.DER)
+            base["card"] = {"certificate": b64encode(der)}
+        tx = Transaction.model_validate(base)
+        if card is not None and signed:
+            tx = sign_with_card(tx, card)
+        return tx
+
+    def push(self, *txs: Transaction) -> httpx.Response:
+        return self.call(
+            "POST",
+            "/v1/transactions/push",
+            {"transactions": [t.model_dump(mode="json") for t in txs]},
+        )
+
+    def authorize(self, tx: Transaction) -> dict[str, Any]:
+        response = self.call("POST", "/v1/transactions/authorize", tx.model_dump(mode="json"))
+        assert response.status_code == 200, response.text
+        result: dict[str, Any] = response.json()
+        return result
+
+
+def sign_with_card(tx: Transaction, card: CardProfile) -> Transaction:
+    """The card's PKCS#1 v1.5 SHA-256 signature over the transaction digest."""
+    assert tx.card is not None
+    signature = card.auth_key.sign(transaction_digest(tx), padding.PKCS1v15(), hashes.SHA256())
+    return tx.model_copy(
+        update={
+            "card": CardAuthorisation(
+                certificate=tx.card.certificate, signature=base64.b64encode(signature).decode()
+            )
+        }
+    )
+
+
+def certificate_b64(card: CardProfile) -> str:
+    return b64encode(card.auth_certificate.public_bytes(serialization.Encoding.DER))
+
+
+def voucher_number(serial: int) -> str:
+    first = f"{serial:012d}"
+    return first + voucher_check_digit(first)
+
+
+def today_jst() -> date:
+    return (datetime.now(UTC) + timedelta(hours=9)).date()
