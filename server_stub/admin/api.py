@@ -194,6 +194,13 @@ def history_report(
         return _report_response(queries.history(conn, mykey_id, program_id), fmt)
 
 
+@router.get("/reports/terminals", summary="Every terminal: last sync, offline acceptances")
+def terminals_report(state: State, fmt: FormatQuery = "json") -> Response:
+    """端末一覧: status, last request and sync, offline acceptances, refusals, conflicts."""
+    with state.engine.connect() as conn:
+        return _report_response(queries.terminals_report(conn), fmt)
+
+
 # --- admin actions ------------------------------------------------------------------------------
 
 

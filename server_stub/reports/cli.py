@@ -36,6 +36,15 @@ def register(report: argparse.ArgumentParser) -> None:
     settlement.add_argument("--business", help="only this business ID (事業者ID)")
     settlement.set_defaults(func=_settlement)
 
+    terminals = commands.add_parser(
+        "terminals",
+        help="every terminal: last sync, offline acceptances, conflicts (端末一覧)",
+        description="端末ごとの状態・最終同期・オフライン承認・競合 / every terminal's state.",
+    )
+    add_db_argument(terminals)
+    _add_output(terminals)
+    terminals.set_defaults(func=_terminals)
+
     history = commands.add_parser(
         "history",
         help="a resident's history as the my page shows it (利用履歴)",
@@ -118,5 +127,13 @@ def _history(args: argparse.Namespace) -> int:
     def run() -> int:
         with connection(args.db) as conn:
             return _emit(queries.history(conn, args.mykey_id, args.program), args)
+
+    return run_safely(run)
+
+
+def _terminals(args: argparse.Namespace) -> int:
+    def run() -> int:
+        with connection(args.db) as conn:
+            return _emit(queries.terminals_report(conn), args)
 
     return run_safely(run)

@@ -10,6 +10,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
@@ -21,6 +22,8 @@ from server_stub.db.schema import (
     legs,
     mykey_ids,
     point_programs,
+    terminals,
+    transactions,
     transfers,
 )
 from server_stub.reports.output import Report
@@ -51,6 +54,22 @@ SETTLEMENT_COLUMNS = (
     ("redemptions", "ポイント券消込件数 / voucher redemptions"),
     ("redemption_points", "ポイント券消込ポイント / redeemed points"),
     ("total_points", "精算額(円) / amount to settle (yen)"),
+)
+
+TERMINAL_COLUMNS = (
+    ("terminal_id", "端末ID / terminal ID"),
+    ("business_id", "事業者ID / business ID"),
+    ("business", "事業者名 / business"),
+    ("roles", "役割 / roles"),
+    ("status", "状態 / status"),
+    ("enrolled_at", "登録日時 / enrolled (JST)"),
+    ("last_seen_at", "最終通信 / last request (JST)"),
+    ("last_sync_at", "最終同期 / last sync (JST)"),
+    ("transactions", "取引件数 / transactions"),
+    ("offline", "オフライン取引 / offline"),
+    ("accepted_offline", "残高不足のオフライン承認 / accepted with overdraft"),
+    ("rejected", "拒否 / rejected"),
+    ("conflicts", "競合 / conflicts"),
 )
 
 HISTORY_COLUMNS = (
@@ -191,6 +210,72 @@ def settlement(
     return Report("settlement", SETTLEMENT_COLUMNS, rows)
 
 
+def terminals_report(conn: Connection) -> Report:
+    """Every terminal: status, last request and sync (JST), and what it sent: transactions,
+    offline ones, offline acceptances with overdraft, refusals and conflicts."""
+    tx = transactions
+
+    def count(condition: Any) -> Any:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    query = (
+        select(
+            terminals.c.id,
+            terminals.c.business_id,
+            businesses.c.name,
+            terminals.c.roles,
+            terminals.c.status,
+            terminals.c.enrolled_at,
+            terminals.c.last_seen_at,
+            terminals.c.last_pull_at,
+            func.count(tx.c.id),
+            count(tx.c.offline.is_(True)),
+            count(tx.c.status == "accepted_offline"),
+            count(tx.c.status == "rejected"),
+            count(tx.c.status == "conflict"),
+        )
+        .select_from(
+            terminals.join(businesses, businesses.c.id == terminals.c.business_id).outerjoin(
+                tx, tx.c.terminal_id == terminals.c.id
+            )
+        )
+        .group_by(
+            terminals.c.id,
+            terminals.c.business_id,
+            businesses.c.name,
+            terminals.c.roles,
+            terminals.c.status,
+            terminals.c.enrolled_at,
+            terminals.c.last_seen_at,
+            terminals.c.last_pull_at,
+        )
+        .order_by(terminals.c.business_id, terminals.c.id)
+    )
+    rows = [
+        {
+            "terminal_id": r[0],
+            "business_id": r[1],
+            "business": r[2],
+            "roles": r[3],
+            "status": r[4],
+            "enrolled_at": _jst_text(r[5]),
+            "last_seen_at": _jst_text(r[6]),
+            "last_sync_at": _jst_text(r[7]),
+            "transactions": int(r[8]),
+            "offline": int(r[9]),
+            "accepted_offline": int(r[10]),
+            "rejected": int(r[11]),
+            "conflicts": int(r[12]),
+        }
+        for r in conn.execute(query)
+    ]
+    return Report("terminals", TERMINAL_COLUMNS, rows)
+
+
+def _jst_text(moment: datetime | None) -> str:
+    return "" if moment is None else to_jst(moment).strftime("%Y-%m-%d %H:%M:%S")
+
+
 def history(conn: Connection, mykey_id: str, program_id: int | None = None) -> Report:
     """A resident's movements, oldest first, with the balance after each (per program).
 
@@ -267,4 +352,4 @@ def _describe(kind: str, where: str, voucher: str | None) -> str:
     return where
 
 
-__all__ = ["history", "issuance", "settlement", "to_jst"]
+__all__ = ["history", "issuance", "settlement", "terminals_report", "to_jst"]

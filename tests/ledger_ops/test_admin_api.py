@@ -4,20 +4,25 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import func, select
 
+from cardio.virtual.ca import TestCA
 from server_stub.api.app import create_app
 from server_stub.db.engine import make_engine
 from server_stub.db.schema import transfers
 from server_stub.settings import Settings
+from sync.protocol import Transaction, b64encode, uuid7
 from tests.ledger_ops.conftest import Card, CliResult, Seed, build_report_scenario, seed_ledger
-from tests.support.signing import RequestSigner, public_key_b64
+from tests.support.signing import RequestSigner, card_signed, public_key_b64
 
 with warnings.catch_warnings():
     warnings.simplefilter("ignore")  # Starlette 1.x prefers httpx2 for its test client
@@ -125,6 +130,7 @@ def test_grant_upload_over_http_is_all_or_nothing(
 
 def test_cli_enrollment_code_enrolls_a_terminal_and_revoke_locks_it_out(
     sqlite_ledger_url: str,
+    test_ca: TestCA,
     cards: list[Card],
     tmp_path: Path,
     mykey: Callable[..., CliResult],
@@ -134,7 +140,11 @@ def test_cli_enrollment_code_enrolls_a_terminal_and_revoke_locks_it_out(
                  "--db", sqlite_ledger_url)  # fmt: skip
     assert made.code == 0, made.err
     code = made.out.splitlines()[1]
-    settings = Settings(database_url=sqlite_ledger_url, signing_key_path=tmp_path / "k.pem")
+    settings = Settings(
+        database_url=sqlite_ledger_url,
+        signing_key_path=tmp_path / "k.pem",
+        trust_dir=test_ca.trust_directory,
+    )
     app = create_app(settings)
     key = Ed25519PrivateKey.generate()
     with TestClient(app) as api:
@@ -145,6 +155,24 @@ def test_cli_enrollment_code_enrolls_a_terminal_and_revoke_locks_it_out(
         again = api.post("/v1/enroll", json={"code": code, "public_key": public_key_b64(key)})
         assert again.status_code >= 400  # the code was for one terminal only
 
+        # an offline use beyond the (zero) balance is accepted with overdraft; online refused
+        uses = [_use(signer.terminal_id, cards[0], offline) for offline in (True, False)]
+        body = {"transactions": [tx.model_dump(mode="json") for tx in uses]}
+        request = api.build_request("POST", "/v1/transactions/push", json=body)
+        pushed = api.send(signer.sign(request))
+        assert [r["status"] for r in pushed.json()["results"]] == ["accepted_offline", "rejected"]
+        listing = mykey("ledger", "report", "terminals", "--format", "json",
+                        "--db", sqlite_ledger_url)  # fmt: skip
+        (row,) = json.loads(listing.out)["rows"]
+        assert (row["terminal_id"], row["status"], row["transactions"], row["offline"]) == (
+            signer.terminal_id,
+            "active",
+            2,
+            1,
+        )
+        assert (row["accepted_offline"], row["rejected"], row["conflicts"]) == (1, 1, 0)
+        assert row["last_seen_at"] != ""
+
         revoked = mykey("ledger", "admin", "terminal", "revoke", signer.terminal_id,
                         "--db", sqlite_ledger_url)  # fmt: skip
         assert revoked.code == 0, revoked.err
@@ -154,3 +182,19 @@ def test_cli_enrollment_code_enrolls_a_terminal_and_revoke_locks_it_out(
         assert refused.status_code in (401, 403)
         assert refused.headers["content-type"].startswith("application/problem+json")
     app.state.ledger.engine.dispose()
+
+
+def _use(terminal_id: str, card: Card, offline: bool) -> Transaction:
+    der = card.certificate.public_bytes(serialization.Encoding.DER)
+    tx = Transaction.model_validate(
+        {
+            "id": str(uuid7()),
+            "terminal_id": terminal_id,
+            "business_id": "A0001",
+            "terminal_time": datetime.now(UTC).isoformat(),
+            "offline": offline,
+            "payload": {"kind": "point_use", "program_id": 1, "points": 500},
+            "card": {"certificate": b64encode(der)},
+        }
+    )
+    return card_signed(tx, card.key)
