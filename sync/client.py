@@ -9,18 +9,12 @@ and its Japanese and English titles.
 from __future__ import annotations
 
 import json
-import secrets
-from datetime import UTC, datetime
 from typing import Any
 
 import requests
-from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
 
 from sync.protocol import (
-    COVERED_COMPONENTS,
-    SIGNATURE_LABEL,
     ChallengeResponse,
     EnrollRequest,
     EnrollResponse,
@@ -32,6 +26,7 @@ from sync.protocol import (
     TransactionResult,
     b64encode,
 )
+from sync.signing import public_key_b64, sign_request
 
 DEFAULT_TIMEOUT_S = 5.0
 
@@ -42,23 +37,6 @@ class LedgerRefusedError(Exception):
     def __init__(self, status: int, code: str, title_ja: str, title_en: str) -> None:
         super().__init__(f"{status} {code}: {title_en}")
         self.status, self.code, self.title_ja, self.title_en = status, code, title_ja, title_en
-
-
-class _OwnKey(HTTPSignatureKeyResolver):
-    def __init__(self, key: Ed25519PrivateKey) -> None:
-        self._key = key
-
-    def resolve_private_key(self, key_id: str) -> Ed25519PrivateKey:
-        return self._key
-
-    def resolve_public_key(self, key_id: str) -> Any:
-        return self._key.public_key()
-
-
-def public_key_b64(key: Ed25519PrivateKey) -> str:
-    """The raw 32-byte Ed25519 public key, base64, as enrollment sends it."""
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return b64encode(raw)
 
 
 def _raise_for_problem(response: requests.Response) -> None:
@@ -107,9 +85,7 @@ class LedgerClient:
         self.base_url = base_url.rstrip("/")
         self.terminal_id = terminal_id
         self.timeout = timeout
-        self._signer = HTTPMessageSigner(
-            signature_algorithm=algorithms.ED25519, key_resolver=_OwnKey(key)
-        )
+        self._key = key
         self._http = requests.Session()
 
     def __repr__(self) -> str:
@@ -125,15 +101,7 @@ class LedgerClient:
         prepared = requests.Request(
             method, self.base_url + path, data=content, headers=headers
         ).prepare()
-        self._signer.sign(
-            prepared,
-            key_id=self.terminal_id,
-            created=datetime.now(UTC),
-            nonce=secrets.token_urlsafe(16),
-            label=SIGNATURE_LABEL,
-            covered_component_ids=COVERED_COMPONENTS[:3],
-            body=content,
-        )
+        sign_request(prepared, terminal_id=self.terminal_id, key=self._key, body=content)
         response = self._http.send(prepared, timeout=self.timeout)
         _raise_for_problem(response)
         return response.json()

@@ -2,47 +2,21 @@
 
 from __future__ import annotations
 
-import base64
 import json
-import secrets
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import httpx
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import padding
+from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
 
 from cardio.virtual.profile import CardProfile
-from sync.protocol import (
-    COVERED_COMPONENTS,
-    SIGNATURE_LABEL,
-    CardAuthorisation,
-    Transaction,
-    b64encode,
-    transaction_digest,
-    uuid7,
-    voucher_check_digit,
-)
+from sync.protocol import Transaction, b64encode, uuid7, voucher_check_digit
+from sync.signing import public_key_b64, sign_request
+from tests.support.signing import card_signed
 
-
-class _Keys(HTTPSignatureKeyResolver):
-    def __init__(self, key: Ed25519PrivateKey) -> None:
-        self.key = key
-
-    def resolve_private_key(self, key_id: str) -> Ed25519PrivateKey:
-        return self.key
-
-    def resolve_public_key(self, key_id: str) -> None:
-        raise NotImplementedError
-
-
-def raw_public(key: Ed25519PrivateKey) -> str:
-    return b64encode(
-        key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    )
+raw_public = public_key_b64
 
 
 @dataclass
@@ -70,17 +44,13 @@ class SigningTerminal:
         headers = {"Content-Type": "application/json"} if body is not None else {}
         request = self.client.build_request(method, path, content=content, headers=headers)
         if sign:
-            signer = HTTPMessageSigner(
-                signature_algorithm=algorithms.ED25519, key_resolver=_Keys(key or self.key)
-            )
-            signer.sign(
+            sign_request(
                 request,
-                key_id=key_id or self.terminal_id,
-                created=created or datetime.now(UTC),
-                nonce=nonce or secrets.token_urlsafe(16),
-                label=SIGNATURE_LABEL,
-                covered_component_ids=COVERED_COMPONENTS[:3],
+                terminal_id=key_id or self.terminal_id,
+                key=key or self.key,
                 body=content,
+                created=created,
+                nonce=nonce,
             )
         return request
 
@@ -132,15 +102,7 @@ class SigningTerminal:
 
 def sign_with_card(tx: Transaction, card: CardProfile) -> Transaction:
     """The card's PKCS#1 v1.5 SHA-256 signature over the transaction digest."""
-    assert tx.card is not None
-    signature = card.auth_key.sign(transaction_digest(tx), padding.PKCS1v15(), hashes.SHA256())
-    return tx.model_copy(
-        update={
-            "card": CardAuthorisation(
-                certificate=tx.card.certificate, signature=base64.b64encode(signature).decode()
-            )
-        }
-    )
+    return card_signed(tx, card.auth_key)
 
 
 def certificate_b64(card: CardProfile) -> str:

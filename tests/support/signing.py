@@ -5,40 +5,16 @@ Content-Digest, with ``created`` and a fresh ``nonce``) and card signatures over
 from __future__ import annotations
 
 import base64
-import secrets
-from datetime import UTC, datetime
 
 import httpx
-from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from http_message_signatures import HTTPMessageSigner, HTTPSignatureKeyResolver, algorithms
 
-from sync.protocol import (
-    COVERED_COMPONENTS,
-    SIGNATURE_LABEL,
-    CardAuthorisation,
-    Transaction,
-    b64encode,
-    transaction_digest,
-)
+from sync.protocol import CardAuthorisation, Transaction, transaction_digest
+from sync.signing import public_key_b64, sign_request
 
-
-class _Key(HTTPSignatureKeyResolver):
-    def __init__(self, key: Ed25519PrivateKey) -> None:
-        self.key = key
-
-    def resolve_private_key(self, key_id: str) -> Ed25519PrivateKey:
-        return self.key
-
-    def resolve_public_key(self, key_id: str) -> None:
-        raise NotImplementedError
-
-
-def public_key_b64(key: Ed25519PrivateKey) -> str:
-    """The raw Ed25519 public key, base64 (what /v1/enroll takes)."""
-    raw = key.public_key().public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
-    return b64encode(raw)
+__all__ = ["RequestSigner", "card_signed", "public_key_b64"]
 
 
 class RequestSigner:
@@ -46,21 +22,11 @@ class RequestSigner:
 
     def __init__(self, terminal_id: str, key: Ed25519PrivateKey) -> None:
         self.terminal_id = terminal_id
-        self._signer = HTTPMessageSigner(
-            signature_algorithm=algorithms.ED25519, key_resolver=_Key(key)
-        )
+        self._key = key
 
     def sign(self, request: httpx.Request) -> httpx.Request:
         """Add Content-Digest, Signature-Input and Signature headers to ``request``."""
-        self._signer.sign(
-            request,
-            key_id=self.terminal_id,
-            created=datetime.now(UTC),
-            nonce=secrets.token_urlsafe(16),
-            label=SIGNATURE_LABEL,
-            covered_component_ids=COVERED_COMPONENTS[:3],
-            body=request.content,
-        )
+        sign_request(request, terminal_id=self.terminal_id, key=self._key, body=request.content)
         return request
 
 
