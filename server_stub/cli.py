@@ -24,9 +24,12 @@ def _add_db(parser: argparse.ArgumentParser) -> None:
 
 
 def _settings(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
     if args.db:
-        return Settings(database_url=args.db)
-    return Settings()
+        overrides["database_url"] = args.db
+    if getattr(args, "trust", None):
+        overrides["trust_dir"] = args.trust
+    return Settings(**overrides)  # type: ignore[arg-type]
 
 
 def _serve(args: argparse.Namespace) -> int:
@@ -85,11 +88,23 @@ def register(parser: argparse.ArgumentParser) -> None:
     """Add the ``ledger`` subcommands to ``parser``."""
     commands = parser.add_subparsers(dest="ledger_command", metavar="COMMAND")
     serve = commands.add_parser(
-        "serve", help="run the ledger server (台帳サーバー起動)", description="run the server"
+        "serve",
+        help="run the ledger server (台帳サーバー起動)",
+        description="Run the ledger server (migrates the database first). Other settings come "
+        "from the environment: MYKEY_LEDGER_OPERATOR_KEY (enables the /v1/admin API), "
+        "MYKEY_LEDGER_SIGNING_KEY_PATH, MYKEY_LEDGER_MAX_REQUEST_BYTES, "
+        "MYKEY_LEDGER_MAX_SKEW_SECONDS.",
     )
     _add_db(serve)
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8765)
+    serve.add_argument(
+        "--trust",
+        metavar="DIR",
+        help="folder of the JPKI user-authentication CA certificates (PEM/DER) that card "
+        "transactions are checked against; default $MYKEY_LEDGER_TRUST_DIR (without one, "
+        "card transactions are refused)",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on")
+    serve.add_argument("--port", type=int, default=8765, help="TCP port (default 8765)")
     serve.set_defaults(func=_serve)
     migrate = commands.add_parser(
         "migrate", help="create or upgrade the database (DB更新)", description="run migrations"

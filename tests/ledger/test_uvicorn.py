@@ -38,14 +38,14 @@ def server(db_url: str, test_ca: TestCA, tmp_path: Path) -> Iterator[str]:
     port = _free_port()
     env = dict(
         os.environ,
-        MYKEY_LEDGER_TRUST_DIR=str(test_ca.trust_directory),
         MYKEY_LEDGER_OPERATOR_KEY=OPERATOR_KEY,
         MYKEY_LEDGER_SIGNING_KEY_PATH=str(tmp_path / "server-key.pem"),
     )
     log_path = tmp_path / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [MYKEY, "ledger", "serve", "--db", db_url, "--port", str(port)],
+            [MYKEY, "ledger", "serve", "--db", db_url, "--port", str(port)]
+            + ["--trust", str(test_ca.trust_directory)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
