@@ -32,6 +32,7 @@ from cardio.errors import (
     TrustStoreError,
     UnknownIssuerError,
 )
+from cardio.errors import CardError as CardError  # re-exported: the failures this API raises
 from cardio.revocation import RevocationSource, RevocationStatus
 from cardio.secrets import Pin
 
@@ -153,6 +154,14 @@ class TrustStore:
             except (ValueError, TypeError, InvalidSignature):
                 continue
             return anchor
+        return None
+
+    def issuer_of_crl(self, crl: x509.CertificateRevocationList) -> x509.Certificate | None:
+        """The anchor whose key verifies ``crl``'s signature, if any (again by key, not name)."""
+        for anchor in self.anchors:
+            key = anchor.public_key()
+            if isinstance(key, rsa.RSAPublicKey) and crl.is_signature_valid(key):
+                return anchor
         return None
 
 

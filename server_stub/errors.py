@@ -60,6 +60,14 @@ class InvalidVoucherError(InvalidInputError):
     title_en = "The voucher's points or validity dates are not acceptable."
 
 
+class UntrustedCrlError(InvalidInputError):
+    """A CRL that no trusted JPKI CA signed."""
+
+    code = "crl-untrusted"
+    title_ja = "失効リストの署名を信頼できるCAで確認できません。取り込みませんでした。"
+    title_en = "The CRL is not signed by a trusted CA; nothing was imported."
+
+
 class PayloadTooLargeError(LedgerError):
     """The request body exceeds the size limit."""
 

@@ -17,6 +17,7 @@ from cryptography import x509
 from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
+from cardio.auth import TrustStore
 from server_stub import cards, ledger
 from server_stub.catalog import get_business, get_grant_program, get_program
 from server_stub.clock import as_utc, utc_now
@@ -39,6 +40,7 @@ from server_stub.errors import (
     InvalidMunicipalityCodeError,
     UnknownMunicipalityError,
     UnknownTerminalError,
+    UntrustedCrlError,
 )
 from server_stub.events import EventKind, record_event
 from sync.protocol import Role, is_valid_municipality_code
@@ -367,8 +369,11 @@ class CrlImport:
     entries: int
 
 
-def import_crl(conn: Connection, crl_data: bytes, *, now: datetime | None = None) -> CrlImport:
-    """Import a CRL (DER or PEM): its revoked serials join the revocation snapshot."""
+def import_crl(
+    conn: Connection, crl_data: bytes, trust: TrustStore, *, now: datetime | None = None
+) -> CrlImport:
+    """Import a CRL (DER or PEM) signed by a trusted CA: its revoked serials join the
+    revocation snapshot. An unsigned or foreign CRL is refused whole."""
     try:
         if b"-----BEGIN" in crl_data:
             crl = x509.load_pem_x509_crl(crl_data)
@@ -376,6 +381,8 @@ def import_crl(conn: Connection, crl_data: bytes, *, now: datetime | None = None
             crl = x509.load_der_x509_crl(crl_data)
     except ValueError as exc:
         raise InvalidInputError("not a CRL (DER or PEM)") from exc
+    if trust.issuer_of_crl(crl) is None:
+        raise UntrustedCrlError(crl.issuer.rfc4514_string())
     moment = _now(now)
     issuer = crl.issuer.rfc4514_string()
     count = 0

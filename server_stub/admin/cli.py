@@ -15,6 +15,7 @@ from pathlib import Path
 from cryptography import x509
 from sqlalchemy import Connection, select
 
+from cardio.auth import CardError, TrustStore
 from server_stub import operator
 from server_stub.admin import imports
 from server_stub.admin.common import (
@@ -35,6 +36,7 @@ from server_stub.db.schema import (
     terminals,
 )
 from server_stub.reports.period import parse_date
+from server_stub.settings import Settings
 
 Handler = Callable[[Connection, argparse.Namespace], None]
 
@@ -225,6 +227,13 @@ def _register_admin(admin: argparse._SubParsersAction[argparse.ArgumentParser]) 
     crl = _group(admin, "crl", "certificate revocation lists (失効情報)")
     p = _command(crl, "import", "import CRL files (DER or PEM)", _crl_import)
     p.add_argument("files", type=Path, nargs="+", help="CRL files (DER or PEM)")
+    p.add_argument(
+        "--trust",
+        type=Path,
+        metavar="DIR",
+        help="folder of the trusted JPKI CA certificates that must have signed each CRL "
+        "(default $MYKEY_LEDGER_TRUST_DIR)",
+    )
 
     ren = _group(admin, "renewals", "certificate renewal links (更新)")
     p = _command(
@@ -386,9 +395,23 @@ def _renewal_add(conn: Connection, args: argparse.Namespace) -> None:
     out("更新情報を登録しました / renewal link recorded")
 
 
+def _trust_store(folder: Path | None) -> TrustStore:
+    folder = folder or Settings().trust_dir
+    if folder is None:
+        raise AdminError(
+            "信頼するCA証明書のフォルダを --trust で指定してください"
+            " / name the trusted CA certificates' folder with --trust"
+        )
+    try:
+        return TrustStore.from_directory(folder)
+    except CardError as error:
+        raise AdminError(f"{error.message_ja} / {error.message_en}: {folder}") from error
+
+
 def _crl_import(conn: Connection, args: argparse.Namespace) -> None:
+    trust = _trust_store(args.trust)
     for path in args.files:
-        result = operator.import_crl(conn, _read(path))
+        result = operator.import_crl(conn, _read(path), trust)
         out(
             f"失効情報を取り込みました / CRL imported: {path.name}: {result.issuer}, "
             f"{result.entries} 件 / entries, this update {_jst(result.this_update)}"

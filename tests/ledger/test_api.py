@@ -11,6 +11,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Engine
 
+from cardio.auth import TrustStore
 from cardio.virtual.ca import TestCA
 from cardio.virtual.profile import CardProfile
 from server_stub import operator as op
@@ -250,7 +251,11 @@ def test_pull_is_incremental_and_snapshot_is_signed(
         op.grant_points(conn, world.grant_program_id, "MY100009", 50)
         op.link_service_id(conn, "MY100008", "A0001", "M-77")
         test_ca.revoke(cards[3].auth_certificate)
-        op.import_crl(conn, test_ca.crl().public_bytes(Encoding.DER))
+        op.import_crl(
+            conn,
+            test_ca.crl().public_bytes(Encoding.DER),
+            TrustStore.from_directory(test_ca.trust_directory),
+        )
     delta = shop.call("GET", f"/v1/pull?cursor={cursor}").json()
     assert [c["mykey_id"] for c in delta["cards"]] == ["MY100008"]
     assert delta["cards"][0]["balances"][0]["points"] == 750

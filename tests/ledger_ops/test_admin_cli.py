@@ -8,8 +8,10 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import select
 
+from cardio.virtual.ca import TestCA
 from server_stub.db.engine import make_engine
 from server_stub.db.schema import (
     enrollment_codes,
@@ -108,28 +110,39 @@ def test_enrollment_code_is_printed_once_and_stored_hashed(
     assert "端末が登録されていません" in unknown.err
 
 
-def test_crl_import_records_revoked_serials(
+def test_crl_import_records_revoked_serials_of_trusted_crls_only(
     sqlite_ledger_url: str,
     mykey: Callable[..., CliResult],
-    test_ca: object,
+    test_ca: TestCA,
     cards: list[Card],
     tmp_path: Path,
 ) -> None:
-    from cryptography.hazmat.primitives.serialization import Encoding
-
-    from cardio.virtual.ca import TestCA
-
-    assert isinstance(test_ca, TestCA)
     test_ca.revoke(cards[3].certificate)
+    trust = str(test_ca.trust_directory)
     pem = tmp_path / "auth.crl"
     pem.write_bytes(test_ca.crl().public_bytes(Encoding.PEM))
-    result = mykey("ledger", "admin", "crl", "import", str(pem), "--db", sqlite_ledger_url)
+    crl_import = ("ledger", "admin", "crl", "import", "--db", sqlite_ledger_url)
+    result = mykey(*crl_import, str(pem), "--trust", trust)
     assert result.code == 0, result.err
     assert "1 件" in result.out
+
     not_crl = tmp_path / "junk.crl"
     not_crl.write_bytes(b"not a crl")
-    refused = mykey("ledger", "admin", "crl", "import", str(not_crl), "--db", sqlite_ledger_url)
+    assert mykey(*crl_import, str(not_crl), "--trust", trust).code == 1
+
+    # A CRL from a CA the ledger does not trust (same DN, other key) is refused whole.
+    impostor = TestCA.init(tmp_path / "impostor")
+    impostor.revoke(impostor.issue_card(tmp_path / "impostor-card", "1111").auth_certificate)
+    forged = tmp_path / "forged.crl"
+    forged.write_bytes(impostor.crl().public_bytes(Encoding.DER))
+    refused = mykey(*crl_import, str(forged), "--trust", trust)
     assert refused.code == 1
+    assert "crl-untrusted" in refused.err
+
+    no_trust = mykey(*crl_import, str(pem))
+    assert no_trust.code == 1
+    assert "--trust" in no_trust.err
+
     engine = make_engine(sqlite_ledger_url)
     try:
         with engine.connect() as conn:
