@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import logging
 import secrets
+import threading
+import weakref
+from collections import OrderedDict
 from dataclasses import dataclass
 from datetime import datetime
+from functools import lru_cache
+from typing import Any
 
 from cryptography import x509
 from sqlalchemy import Connection, bindparam, insert, select
@@ -14,6 +19,7 @@ from sqlalchemy.exc import IntegrityError
 
 from cardio.auth import CertificateRef, TrustStore, validate_certificate, verify_card_signature
 from server_stub.clock import as_utc
+from server_stub.db.raw import RawStatement
 from server_stub.db.schema import (
     certificate_bindings,
     mykey_ids,
@@ -38,6 +44,8 @@ from sync.protocol import MYKEY_ID_PATTERN
 log = logging.getLogger(__name__)
 
 MAX_RENEWAL_HOPS = 16
+#: How many distinct card certificates the process keeps parsed and validated.
+CERTIFICATE_CACHE_SIZE = 4096
 
 
 @dataclass(frozen=True)
@@ -77,7 +85,105 @@ def is_revoked(conn: Connection, ref: CardRef, at: datetime | None = None) -> bo
     row = conn.execute(_REVOKED_AT, {"issuer": ref.issuer, "serial": ref.serial}).first()
     if row is None:
         return False
-    return at is None or as_utc(row.revoked_at) <= as_utc(at)
+    return _revoked_by(row.revoked_at, at)
+
+
+def _revoked_by(revoked_at: datetime | None, at: datetime | None) -> bool:
+    return revoked_at is not None and (at is None or as_utc(revoked_at) <= as_utc(at))
+
+
+@lru_cache(maxsize=CERTIFICATE_CACHE_SIZE)
+def parsed_certificate(certificate_der: bytes) -> x509.Certificate:
+    """The certificate parsed from DER (cached: parsing is pure); ValueError when unreadable."""
+    return x509.load_der_x509_certificate(certificate_der)
+
+
+@lru_cache(maxsize=CERTIFICATE_CACHE_SIZE)
+def card_ref(certificate_der: bytes) -> CardRef:
+    """:meth:`CardRef.of_certificate` of a DER certificate, cached (it is pure)."""
+    try:
+        certificate = parsed_certificate(certificate_der)
+    except ValueError as exc:
+        raise InvalidInputError("the certificate is not DER X.509") from exc
+    return CardRef.of_certificate(certificate)
+
+
+@dataclass(frozen=True)
+class _Validated:
+    """A certificate that passed every time-independent check against one trust store, and
+    the window (its own and its issuer's validity) inside which the time checks pass too."""
+
+    ref: CardRef
+    valid_from: datetime
+    valid_until: datetime
+
+
+class _ValidatedCache:
+    """Bounded LRU of validated certificates per trust store, keyed by the DER bytes.
+
+    Only successes are kept, so every refusal is judged afresh; a hit is used only when the
+    check time falls inside the cached validity window (else the full check runs and says why).
+    Revocation is never cached: the caller checks imported CRLs on every use.
+    """
+
+    def __init__(self, size: int) -> None:
+        self.size = size
+        self._lock = threading.Lock()
+        self._by_trust: weakref.WeakKeyDictionary[TrustStore, OrderedDict[bytes, _Validated]]
+        self._by_trust = weakref.WeakKeyDictionary()
+
+    def get(self, trust: TrustStore, der: bytes, at: datetime) -> CardRef | None:
+        with self._lock:
+            entries = self._by_trust.get(trust)
+            hit = None if entries is None else entries.get(der)
+            if hit is None or not hit.valid_from <= at <= hit.valid_until:
+                return None
+            entries.move_to_end(der)  # type: ignore[union-attr]
+            return hit.ref
+
+    def put(self, trust: TrustStore, der: bytes, ref: CardRef) -> None:
+        certificate = parsed_certificate(der)
+        issuer = trust.issuer_of(certificate)
+        if issuer is None:  # pragma: no cover - validation just found it
+            return
+        entry = _Validated(
+            ref,
+            max(certificate.not_valid_before_utc, issuer.not_valid_before_utc),
+            min(certificate.not_valid_after_utc, issuer.not_valid_after_utc),
+        )
+        with self._lock:
+            entries = self._by_trust.setdefault(trust, OrderedDict())
+            entries[der] = entry
+            entries.move_to_end(der)
+            while len(entries) > self.size:
+                entries.popitem(last=False)
+
+
+_validated = _ValidatedCache(CERTIFICATE_CACHE_SIZE)
+
+
+def validate_card_certificate(
+    trust: TrustStore | None, certificate_der: bytes, at: datetime
+) -> CardRef:
+    """Validate the card's certificate (chain, validity at ``at``, usage); no CRL check."""
+    if trust is None:
+        raise CertificateRejectedError("no JPKI trust anchors are configured on the server")
+    at = as_utc(at)
+    cached = _validated.get(trust, certificate_der, at)
+    if cached is not None:
+        return cached
+    try:
+        certificate = parsed_certificate(certificate_der)
+        ref = CardRef.of(validate_certificate(certificate, trust, at))
+    except ValueError as exc:
+        raise CertificateRejectedError(f"unreadable certificate: {exc}") from exc
+    except Exception as exc:
+        code = getattr(exc, "code", None)
+        if code is None:
+            raise
+        raise CertificateRejectedError(str(code)) from exc
+    _validated.put(trust, certificate_der, ref)
+    return ref
 
 
 def check_card(
@@ -87,25 +193,74 @@ def check_card(
     at: datetime,
 ) -> CardRef:
     """Validate the card's certificate (chain, validity at ``at``, usage, imported CRLs)."""
-    if trust is None:
-        raise CertificateRejectedError("no JPKI trust anchors are configured on the server")
-    try:
-        ref = CardRef.of(validate_certificate(certificate_der, trust, as_utc(at)))
-    except ValueError as exc:
-        raise CertificateRejectedError(f"unreadable certificate: {exc}") from exc
-    except Exception as exc:
-        code = getattr(exc, "code", None)
-        if code is None:
-            raise
-        raise CertificateRejectedError(str(code)) from exc
+    ref = validate_card_certificate(trust, certificate_der, at)
     if is_revoked(conn, ref, at):
         raise CertificateRevokedError(f"serial {ref.serial}")
     return ref
 
 
+@dataclass(frozen=True)
+class CardHolder:
+    """A checked card: its reference, and the MyKey ID bound to its fingerprint (with that
+    ID's status) when there is one."""
+
+    ref: CardRef
+    mykey_id: str | None
+    status: str | None
+
+
+_CARD_STATE = RawStatement(
+    "SELECT (SELECT 1 FROM revoked_certificates WHERE issuer = :issuer AND serial = :serial),"
+    " (SELECT mykey_id FROM certificate_bindings WHERE fingerprint_sha256 = :fingerprint),"
+    " (SELECT status FROM mykey_ids WHERE id = (SELECT mykey_id FROM certificate_bindings"
+    " WHERE fingerprint_sha256 = :fingerprint))"
+)
+
+
+def card_state_query(certificate_der: bytes) -> tuple[RawStatement, dict[str, str]] | None:
+    """The statement (and its parameters) that reads what :func:`check_card_holder` needs
+    from the database, for running it early in one round trip with others; None when the
+    certificate is unreadable."""
+    try:
+        ref = card_ref(certificate_der)
+    except InvalidInputError:
+        return None
+    return _CARD_STATE, _card_state_params(ref)
+
+
+def _card_state_params(ref: CardRef) -> dict[str, str]:
+    return {"issuer": ref.issuer, "serial": ref.serial, "fingerprint": ref.fingerprint_sha256}
+
+
+def check_card_holder(
+    conn: Connection,
+    trust: TrustStore | None,
+    certificate_der: bytes,
+    at: datetime,
+    state: tuple[Any, ...] | None = None,
+) -> CardHolder:
+    """:func:`check_card` plus the MyKey ID bound to the certificate's fingerprint and its
+    status, read fresh in one query (a renewed certificate not yet bound gives no ID here:
+    :func:`resolve_card` follows the renewal links). ``state``: the row of
+    :func:`card_state_query`, when it was already read in this database transaction."""
+    ref = validate_card_certificate(trust, certificate_der, at)
+    if state is None:
+        state = _CARD_STATE.first(conn, _card_state_params(ref))
+    listed, mykey_id, status = state or (None, None, None)
+    if listed is not None and is_revoked(conn, ref, at):
+        raise CertificateRevokedError(f"serial {ref.serial}")
+    return CardHolder(
+        ref, None if mykey_id is None else str(mykey_id), None if status is None else str(status)
+    )
+
+
 def check_card_signature(certificate_der: bytes, message: bytes, signature: bytes | None) -> None:
     """Raise CardSignatureError unless the card signed ``message``."""
-    if not signature or not verify_card_signature(certificate_der, message, signature):
+    try:
+        certificate: x509.Certificate | bytes = parsed_certificate(certificate_der)
+    except ValueError:
+        certificate = certificate_der
+    if not signature or not verify_card_signature(certificate, message, signature):
         raise CardSignatureError("card signature does not verify")
 
 

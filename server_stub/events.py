@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, insert
+from sqlalchemy import Connection
 
-from server_stub.db.schema import sync_events
+from server_stub.db.raw import RawStatement
 
 
 class EventKind(StrEnum):
@@ -19,7 +19,10 @@ class EventKind(StrEnum):
     REDEMPTION = "redemption"
 
 
-_INSERT_EVENT = insert(sync_events)
+_INSERT_EVENT = RawStatement(
+    "INSERT INTO sync_events (kind, mykey_id, business_id, street_id, ref, created_at)"
+    " VALUES (:kind, :mykey_id, :business_id, :street_id, :ref, :created_at)"
+)
 
 
 def record_event(
@@ -33,8 +36,8 @@ def record_event(
     ref: str | None = None,
 ) -> None:
     """Append one change to the feed."""
-    conn.execute(
-        _INSERT_EVENT,
+    _INSERT_EVENT.run(
+        conn,
         {
             "kind": kind.value,
             "mykey_id": mykey_id,

@@ -19,7 +19,6 @@ from server_stub.posting import (
     TransferKind,
     account_id,
     add_lot,
-    consume_lots,
     lock_accounts,
     lock_program_accounts,
     post_transfer,
@@ -133,10 +132,12 @@ def spend(
         terminal_time=terminal_time,
     )
     transfer = post_transfer(
-        conn, info, {resident: -(points - short), overdraft: -short, settlement: points}
+        conn,
+        info,
+        {resident: -(points - short), overdraft: -short, settlement: points},
+        consume_from=(resident, points - short),
+        balance_event=mykey_id,
     )
-    consume_lots(conn, resident, transfer, points - short)
-    record_event(conn, EventKind.BALANCE, now, mykey_id=mykey_id)
     return Movement(transfer, available - (points - short), short)
 
 
@@ -172,9 +173,13 @@ def reserve_voucher(
         voucher_number=voucher_number,
         terminal_time=terminal_time,
     )
-    transfer = post_transfer(conn, info, {resident: -points, escrow: points})
-    consume_lots(conn, resident, transfer, points)
-    record_event(conn, EventKind.BALANCE, now, mykey_id=mykey_id)
+    transfer = post_transfer(
+        conn,
+        info,
+        {resident: -points, escrow: points},
+        consume_from=(resident, points),
+        balance_event=mykey_id,
+    )
     return Movement(transfer, available - points)
 
 

@@ -9,21 +9,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from cardio.auth import TrustStore
 from server_stub import cards, ledger
-from server_stub.catalog import (
-    Business,
-    Program,
-    get_grant_program,
-    get_program,
-    is_accepted_at,
-)
+from server_stub.batch_cache import BatchCache
+from server_stub.catalog import Business, Program
 from server_stub.clock import JST, as_utc, jst_date
+from server_stub.db.raw import RawStatement, savepoint
 from server_stub.db.schema import (
     grant_events,
     mykey_challenges,
@@ -39,6 +36,7 @@ from server_stub.errors import (
     ChallengeError,
     InvalidVoucherError,
     LedgerError,
+    MyKeyNotActiveError,
     OfflineLimitError,
     ProgramNotAcceptedError,
     TransactionIdConflictError,
@@ -65,7 +63,6 @@ from sync.protocol import (
     VoucherIssue,
     VoucherRedeem,
     canonical_bytes,
-    transaction_digest,
 )
 
 log = logging.getLogger(__name__)
@@ -80,6 +77,8 @@ class TerminalContext:
     trust: TrustStore | None
     now: datetime
     last_pull_at: datetime | None = None
+    #: reference rows and committed writes remembered within the batch's database transaction
+    cache: BatchCache = field(default_factory=BatchCache, compare=False, repr=False)
 
 
 @dataclass
@@ -114,33 +113,46 @@ def _result(tx: Transaction, outcome: _Outcome, now: datetime) -> TransactionRes
 _STORED = select(transactions.c.payload_sha256, transactions.c.result_json).where(
     transactions.c.id == bindparam("id")
 )
-_RECORD_RESULT = (
-    update(transactions)
-    .where(transactions.c.id == bindparam("tx_id"))
-    .values(
-        status=bindparam("status"),
-        reason=bindparam("reason"),
-        mykey_id=bindparam("mykey_id"),
-        result_json=bindparam("result_json"),
-    )
+_RECORD_RESULT = RawStatement(
+    "UPDATE transactions SET status = :status, reason = :reason, mykey_id = :mykey_id,"
+    " result_json = :result_json WHERE id = :tx_id"
+)
+_INSERT_PENDING = RawStatement(
+    "INSERT INTO transactions (id, terminal_id, business_id, kind, payload_sha256, canonical,"
+    " offline, terminal_time, received_at, mykey_id, certificate_fingerprint, card_signature,"
+    " status, reason, result_json) VALUES (:id, :terminal_id, :business_id, :kind,"
+    " :payload_sha256, :canonical, :offline, :terminal_time, :received_at, :mykey_id,"
+    " :certificate_fingerprint, :card_signature, :status, :reason, :result_json)"
+    " ON CONFLICT DO NOTHING RETURNING id"
 )
 
 
 def process(conn: Connection, ctx: TerminalContext, tx: Transaction) -> TransactionResult:
     """Apply one transaction (or replay its first result) inside the caller's transaction."""
     canonical = canonical_bytes(tx)
-    payload_hash = hashlib.sha256(canonical).hexdigest()
+    digest = hashlib.sha256(canonical)
+    payload_hash = digest.hexdigest()
     tx_id = str(tx.id)
+    cache = ctx.cache.bind(conn)
     try:
-        with conn.begin_nested():
-            if not _insert_pending(conn, ctx, tx, canonical, payload_hash):
+        opening = [(_INSERT_PENDING, _pending_row(ctx, tx, canonical, payload_hash))]
+        card_query = _card_state_query(tx)
+        if card_query is not None:
+            opening.append(card_query)
+        with savepoint(conn, *opening) as item:
+            if item.opened[0] is None:
                 raise _AlreadyStoredError(tx_id)
-            result = _result(tx, _apply(conn, ctx, tx), ctx.now)
-            _record_result(conn, tx_id, result)
-            return result
+            card_state = item.opened[1] if card_query is not None else None
+            outcome = _apply(conn, ctx, tx, digest.digest(), card_state)
+            result = _result(tx, outcome, ctx.now)
+            item.close_with(_RECORD_RESULT, _result_row(tx_id, result))
+        cache.commit()
+        return result
     except _AlreadyStoredError:
+        cache.discard()
         return _replay(conn, tx, payload_hash, ctx.now)
     except LedgerError as error:
+        cache.discard()
         # The savepoint undid every effect; keep only the refusal, so a resend gets it back.
         log.info("transaction %s refused: %s", tx_id, error)
         refused = _Outcome(
@@ -157,17 +169,18 @@ class _AlreadyStoredError(Exception):
     """The transaction ID is already in the ledger (a resend, or a concurrent twin)."""
 
 
+def _result_row(tx_id: str, result: TransactionResult) -> dict[str, Any]:
+    return {
+        "tx_id": tx_id,
+        "status": result.status.value,
+        "reason": result.reason,
+        "mykey_id": result.mykey_id,
+        "result_json": result.model_dump_json(),
+    }
+
+
 def _record_result(conn: Connection, tx_id: str, result: TransactionResult) -> None:
-    conn.execute(
-        _RECORD_RESULT,
-        {
-            "tx_id": tx_id,
-            "status": result.status.value,
-            "reason": result.reason,
-            "mykey_id": result.mykey_id,
-            "result_json": result.model_dump_json(),
-        },
-    )
+    _RECORD_RESULT.run(conn, _result_row(tx_id, result))
 
 
 def _replay(
@@ -189,47 +202,77 @@ def _insert_pending(
     conn: Connection, ctx: TerminalContext, tx: Transaction, canonical: bytes, payload_hash: str
 ) -> bool:
     """Store the transaction as pending; False when its ID is already stored."""
+    row = _pending_row(ctx, tx, canonical, payload_hash)
+    return _INSERT_PENDING.first(conn, row) is not None
+
+
+def _pending_row(
+    ctx: TerminalContext, tx: Transaction, canonical: bytes, payload_hash: str
+) -> dict[str, Any]:
+    """The transaction's row as first stored (status pending, no result yet)."""
     fingerprint = None
     signature = None
     if tx.card is not None:
         try:
-            fingerprint = cards.CardRef.of_certificate(tx.card.certificate_der()).fingerprint_sha256
+            fingerprint = cards.card_ref(tx.card.certificate_der()).fingerprint_sha256
         except LedgerError:
             fingerprint = None
         signature = tx.card.signature_bytes()
-    return insert_ignore(
-        conn,
-        transactions,
-        {
-            "id": str(tx.id),
-            "terminal_id": ctx.terminal_id,
-            "business_id": ctx.business.id,
-            "kind": tx.kind.value,
-            "payload_sha256": payload_hash,
-            "canonical": canonical.decode("utf-8"),
-            "offline": tx.offline,
-            "terminal_time": tx.terminal_time,
-            "received_at": ctx.now,
-            "mykey_id": None,
-            "certificate_fingerprint": fingerprint,
-            "card_signature": signature,
-            "status": "pending",
-            "reason": None,
-            "result_json": "{}",
-        },
-    )
+    return {
+        "id": str(tx.id),
+        "terminal_id": ctx.terminal_id,
+        "business_id": ctx.business.id,
+        "kind": tx.kind.value,
+        "payload_sha256": payload_hash,
+        "canonical": canonical.decode("utf-8"),
+        "offline": tx.offline,
+        "terminal_time": tx.terminal_time,
+        "received_at": ctx.now,
+        "mykey_id": None,
+        "certificate_fingerprint": fingerprint,
+        "card_signature": signature,
+        "status": "pending",
+        "reason": None,
+        "result_json": "{}",
+    }
 
 
-def _apply(conn: Connection, ctx: TerminalContext, tx: Transaction) -> _Outcome:
+def _card_state_query(tx: Transaction) -> tuple[RawStatement, dict[str, str]] | None:
+    """The card's database state to read together with storing the transaction, if any."""
+    if tx.card is None or isinstance(tx.payload, VoucherRedeem):
+        return None
+    try:
+        der = tx.card.certificate_der()
+    except LedgerError:
+        return None
+    return cards.card_state_query(der)
+
+
+def _apply(
+    conn: Connection,
+    ctx: TerminalContext,
+    tx: Transaction,
+    digest: bytes,
+    card_state: tuple[Any, ...] | None = None,
+) -> _Outcome:
+    """``digest``: the transaction digest (SHA-256 of its canonical bytes) the card signed;
+    ``card_state``: the card's row of :func:`cards.card_state_query` if already read."""
     payload = tx.payload
     if isinstance(payload, VoucherRedeem):
         return _redeem(conn, ctx, tx, payload)
-    mykey_id, ref = _card_holder(conn, ctx, tx)
+    holder = _card_holder(conn, ctx, tx, digest, card_state)
     if isinstance(payload, MyKeySetup):
-        return _mykey_setup(conn, ctx, tx, payload, ref)
+        return _mykey_setup(conn, ctx, tx, payload, holder.ref)
+    mykey_id = holder.mykey_id
     if mykey_id is None:
-        raise UnknownMyKeyIdError(ref.fingerprint_sha256)
-    cards.require_active(conn, mykey_id)
+        mykey_id = cards.resolve_card(conn, holder.ref, ctx.now)
+        if mykey_id is None:
+            raise UnknownMyKeyIdError(holder.ref.fingerprint_sha256)
+        cards.require_active(conn, mykey_id)
+    elif holder.status is None:
+        raise UnknownMyKeyIdError(mykey_id)
+    elif holder.status != "active":
+        raise MyKeyNotActiveError(mykey_id)
     _remember_card(conn, ctx, mykey_id)
     if isinstance(payload, PointUse):
         return _point_use(conn, ctx, tx, payload, mykey_id)
@@ -244,26 +287,36 @@ def _apply(conn: Connection, ctx: TerminalContext, tx: Transaction) -> _Outcome:
 
 
 def _card_holder(
-    conn: Connection, ctx: TerminalContext, tx: Transaction
-) -> tuple[str | None, cards.CardRef]:
-    """Check the card certificate (and signature, for PIN-confirmed kinds); resolve its ID."""
+    conn: Connection,
+    ctx: TerminalContext,
+    tx: Transaction,
+    digest: bytes,
+    card_state: tuple[Any, ...] | None,
+) -> cards.CardHolder:
+    """Check the card certificate (and signature, for PIN-confirmed kinds); the ID bound to
+    its fingerprint, if any (renewed certificates are resolved by the caller)."""
     if tx.card is None:
         raise CardSignatureError("the transaction carries no card certificate")
     der = tx.card.certificate_der()
     at = tx.terminal_time if tx.offline else ctx.now
-    ref = cards.check_card(conn, ctx.trust, der, at)
+    holder = cards.check_card_holder(conn, ctx.trust, der, at, card_state)
     if tx.kind in CARD_SIGNED_KINDS:
-        cards.check_card_signature(der, transaction_digest(tx), tx.card.signature_bytes())
-    return cards.resolve_card(conn, ref, ctx.now), ref
+        cards.check_card_signature(der, digest, tx.card.signature_bytes())
+    return holder
 
 
 def _remember_card(conn: Connection, ctx: TerminalContext, mykey_id: str) -> None:
-    remember_card(conn, ctx.business.id, mykey_id, ctx.now)
+    key = (ctx.business.id, mykey_id)
+    if key not in ctx.cache.remembered:
+        remember_card(conn, ctx.business.id, mykey_id, ctx.now)
+        ctx.cache.pending.add(key)
 
 
-def _accepted_program(conn: Connection, program_id: int, business: Business) -> Program:
-    program = get_program(conn, program_id)
-    if not is_accepted_at(conn, program, business):
+def _accepted_program(
+    conn: Connection, ctx: TerminalContext, program_id: int, business: Business
+) -> Program:
+    program = ctx.cache.program(conn, program_id)
+    if not ctx.cache.is_accepted_at(conn, program, business):
         raise ProgramNotAcceptedError(f"program {program_id} at {business.id}")
     return program
 
@@ -271,7 +324,7 @@ def _accepted_program(conn: Connection, program_id: int, business: Business) -> 
 def _point_use(
     conn: Connection, ctx: TerminalContext, tx: Transaction, payload: PointUse, mykey_id: str
 ) -> _Outcome:
-    program = _accepted_program(conn, payload.program_id, ctx.business)
+    program = _accepted_program(conn, ctx, payload.program_id, ctx.business)
     if tx.offline:
         _check_offline_limits(conn, ctx, tx, program, mykey_id, payload.points)
     moved = ledger.spend(
@@ -342,7 +395,7 @@ def _check_offline_limits(
 def _voucher_issue(
     conn: Connection, ctx: TerminalContext, tx: Transaction, payload: VoucherIssue, mykey_id: str
 ) -> _Outcome:
-    program = _accepted_program(conn, payload.program_id, ctx.business)
+    program = _accepted_program(conn, ctx, payload.program_id, ctx.business)
     street = ctx.business.street
     if street is None:
         raise InvalidVoucherError(f"{ctx.business.id} belongs to no shopping street")
@@ -437,7 +490,7 @@ def _redeem(
             conflict=conflict,
             reason=VoucherAlreadyRedeemedError(voucher.number),
         )
-    program = get_program(conn, voucher.program_id)
+    program = ctx.cache.program(conn, voucher.program_id)
     transfer = ledger.post_voucher(
         conn,
         program,
@@ -478,8 +531,8 @@ class _RedeemedError(VoucherAlreadyRedeemedError):
 def _grant(
     conn: Connection, ctx: TerminalContext, tx: Transaction, payload: Grant, mykey_id: str
 ) -> _Outcome:
-    grant_program = get_grant_program(conn, payload.grant_program_id)
-    program = get_program(conn, grant_program.program_id)
+    grant_program = ctx.cache.grant_program(conn, payload.grant_program_id)
+    program = ctx.cache.program(conn, grant_program.program_id)
     if program.municipality_code != ctx.business.municipality_code:
         raise ProgramNotAcceptedError(f"grant program {grant_program.id} of another municipality")
     points = payload.points or grant_program.default_points

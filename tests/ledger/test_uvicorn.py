@@ -42,10 +42,11 @@ def server(db_url: str, test_ca: TestCA, tmp_path: Path) -> Iterator[str]:
         MYKEY_LEDGER_SIGNING_KEY_PATH=str(tmp_path / "server-key.pem"),
     )
     log_path = tmp_path / "server.log"
+    trust = str(test_ca.trust_directory)
+    command = [MYKEY, "ledger", "serve", "--db", db_url, "--port", str(port), "--trust", trust]
     with log_path.open("wb") as log:
         process = subprocess.Popen(
-            [MYKEY, "ledger", "serve", "--db", db_url, "--port", str(port)]
-            + ["--trust", str(test_ca.trust_directory)],
+            command,
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=log,
