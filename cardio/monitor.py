@@ -17,11 +17,11 @@ from typing import Any
 from cardio.errors import CardError
 from cardio.transport import (
     SCARD_STATE_PRESENT,
-    _establish,
-    _readers,
-    _scard,
+    establish_context,
     list_readers,
     pcsc_error,
+    reader_names,
+    scard_module,
 )
 
 log = logging.getLogger(__name__)
@@ -80,7 +80,7 @@ class CardMonitor:
         self._stop.set()
         with self._context_lock:
             if self._context:
-                _scard().SCardCancel(self._context)
+                scard_module().SCardCancel(self._context)
         if self._thread is not None:
             self._thread.join(timeout)
 
@@ -127,13 +127,13 @@ class CardMonitor:
                 self._stop.wait(1.0)  # pcscd away: try again shortly
 
     def _watch(self) -> None:
-        scard = _scard()
-        context = _establish()
+        scard = scard_module()
+        context = establish_context()
         with self._context_lock:
             self._context = context
         try:
             while not self._stop.is_set():
-                names = _readers(context)
+                names = reader_names(context)
                 self._sync_readers(names)
                 query = [(n, self._states[n]) for n in names]
                 query.append((PNP_READER, len(names) << 16))

@@ -83,22 +83,25 @@ def pcsc_error(hresult: int, action: str, reader: str = "") -> CardError:
     return CardCommunicationError(detail)
 
 
-def _scard() -> Any:
+def scard_module() -> Any:
+    """pyscard's low-level PC/SC module, imported only when a reader is really used."""
     from smartcard import scard
 
     return scard
 
 
-def _establish() -> int:
-    scard = _scard()
+def establish_context() -> int:
+    """A new PC/SC context (raises ``NoReaderError`` when pcscd is not running)."""
+    scard = scard_module()
     hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
     if hresult != SCARD_S_SUCCESS:
         raise pcsc_error(hresult, "establish context")
     return int(context)
 
 
-def _readers(context: int) -> list[str]:
-    hresult, names = _scard().SCardListReaders(context, [])
+def reader_names(context: int) -> list[str]:
+    """The readers pcscd knows now (empty when there are none)."""
+    hresult, names = scard_module().SCardListReaders(context, [])
     if (hresult & 0xFFFFFFFF) == SCARD_E_NO_READERS_AVAILABLE:
         return []
     if hresult != SCARD_S_SUCCESS:
@@ -110,7 +113,7 @@ def _states(context: int, readers: list[str]) -> dict[str, tuple[int, bytes]]:
     """Current state bits and ATR per reader (no waiting)."""
     if not readers:
         return {}
-    scard = _scard()
+    scard = scard_module()
     query = [(name, scard.SCARD_STATE_UNAWARE) for name in readers]
     hresult, states = scard.SCardGetStatusChange(context, 0, query)
     if hresult != SCARD_S_SUCCESS:
@@ -120,20 +123,20 @@ def _states(context: int, readers: list[str]) -> dict[str, tuple[int, bytes]]:
 
 def list_readers() -> list[str]:
     """Names of the PC/SC readers (empty list when there are none; no pcscd -> NoReaderError)."""
-    context = _establish()
+    context = establish_context()
     try:
-        return _readers(context)
+        return reader_names(context)
     finally:
-        _scard().SCardReleaseContext(context)
+        scard_module().SCardReleaseContext(context)
 
 
 def reader_states() -> dict[str, bytes | None]:
     """Each reader's card ATR, or None when the reader is empty."""
-    context = _establish()
+    context = establish_context()
     try:
-        states = _states(context, _readers(context))
+        states = _states(context, reader_names(context))
     finally:
-        _scard().SCardReleaseContext(context)
+        scard_module().SCardReleaseContext(context)
     return {
         name: (atr if state & SCARD_STATE_PRESENT else None)
         for name, (state, atr) in states.items()
@@ -156,24 +159,24 @@ class PcscConnection:
     @classmethod
     def open(cls, reader: str | None = None, *, exclusive: bool = True) -> PcscConnection:
         """Connect to ``reader``, or (None) to the reader whose card has the JPKI AP."""
-        context = _establish()
+        context = establish_context()
         try:
             if reader is not None:
                 return cls._connect(context, reader, exclusive)
             return cls._find_jpki_card(context, exclusive)
         except BaseException:
-            _scard().SCardReleaseContext(context)
+            scard_module().SCardReleaseContext(context)
             raise
 
     @classmethod
     def _connect(cls, context: int, reader: str, exclusive: bool) -> PcscConnection:
-        scard = _scard()
+        scard = scard_module()
         share = scard.SCARD_SHARE_EXCLUSIVE if exclusive else scard.SCARD_SHARE_SHARED
         protocols = scard.SCARD_PROTOCOL_T0 | scard.SCARD_PROTOCOL_T1
         hresult, handle, protocol = scard.SCardConnect(context, reader, share, protocols)
         if hresult != SCARD_S_SUCCESS:
             error = pcsc_error(hresult, "connect", reader)
-            if isinstance(error, ReaderUnpluggedError) and reader not in _readers(context):
+            if isinstance(error, ReaderUnpluggedError) and reader not in reader_names(context):
                 error = ReaderUnpluggedError(f"no reader named {reader!r}")
             raise error
         atr = _states(context, [reader]).get(reader, (0, b""))[1]
@@ -184,7 +187,7 @@ class PcscConnection:
     def _find_jpki_card(cls, context: int, exclusive: bool) -> PcscConnection:
         from cardio.jpki import SELECT_AP
 
-        names = _readers(context)
+        names = reader_names(context)
         if not names:
             raise NoReaderError("no PC/SC readers")
         states = _states(context, names)
@@ -212,7 +215,7 @@ class PcscConnection:
     def _disconnect(self, *, leave: bool = False) -> None:
         if self._handle is None:
             return
-        scard = _scard()
+        scard = scard_module()
         disposition = scard.SCARD_LEAVE_CARD if leave else scard.SCARD_UNPOWER_CARD
         hresult = scard.SCardDisconnect(self._handle, disposition)
         self._handle = None
@@ -254,7 +257,7 @@ class PcscConnection:
         """Send one APDU (see ``Connection``)."""
         if self._handle is None:
             raise CardCommunicationError("connection is closed")
-        hresult, response = _scard().SCardTransmit(self._handle, self._protocol, list(apdu))
+        hresult, response = scard_module().SCardTransmit(self._handle, self._protocol, list(apdu))
         if hresult != SCARD_S_SUCCESS:
             raise self._failure(hresult, "transmit")
         if len(response) < 2:
@@ -266,7 +269,7 @@ class PcscConnection:
         """Unpower the card (no verified PIN outlives us) and release the context."""
         self._disconnect()
         if self._context:
-            _scard().SCardReleaseContext(self._context)
+            scard_module().SCardReleaseContext(self._context)
             self._context = 0
 
     def __enter__(self) -> PcscConnection:
