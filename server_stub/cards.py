@@ -17,7 +17,13 @@ from cryptography import x509
 from sqlalchemy import Connection, bindparam, insert, select
 from sqlalchemy.exc import IntegrityError
 
-from cardio.auth import CertificateRef, TrustStore, validate_certificate, verify_card_signature
+from cardio.auth import (
+    CardError,
+    CertificateRef,
+    TrustStore,
+    validate_certificate,
+    verify_card_signature,
+)
 from server_stub.clock import as_utc
 from server_stub.db.raw import RawStatement
 from server_stub.db.schema import (
@@ -177,11 +183,8 @@ def validate_card_certificate(
         ref = CardRef.of(validate_certificate(certificate, trust, at))
     except ValueError as exc:
         raise CertificateRejectedError(f"unreadable certificate: {exc}") from exc
-    except Exception as exc:
-        code = getattr(exc, "code", None)
-        if code is None:
-            raise
-        raise CertificateRejectedError(str(code)) from exc
+    except CardError as exc:
+        raise CertificateRejectedError(exc.code) from exc
     _validated.put(trust, certificate_der, ref)
     return ref
 
