@@ -415,3 +415,15 @@ def test_suspended_mykey_and_foreign_street_and_stale_offline_are_refused(
     look = library.call("POST", "/v1/lookup", {"certificate": certificate_b64(cards[0])}).json()
     assert look["status"] == "suspended"
     _assert_clean(engine)
+
+
+def test_card_from_a_ca_the_server_does_not_trust_is_refused(
+    shop: SigningTerminal, engine: Engine, world: World, tmp_path: Path
+) -> None:
+    # Same DN as the trusted test CA, another key: the card's signature is valid, its chain is not.
+    impostor = TestCA.init(tmp_path / "impostor-ca").issue_card(tmp_path / "impostor", "1111")
+    result = shop.push(shop.tx(_use(world, 100), impostor)).json()["results"][0]
+    assert (result["status"], result["reason"]) == ("rejected", "certificate-rejected")
+    looked_up = shop.call("POST", "/v1/lookup", {"certificate": certificate_b64(impostor)})
+    assert (looked_up.status_code, looked_up.json()["code"]) == (422, "certificate-rejected")
+    _assert_clean(engine)
