@@ -20,7 +20,7 @@ from server_stub import cards, ledger
 from server_stub.batch_cache import BatchCache
 from server_stub.catalog import Business, Program
 from server_stub.clock import JST, as_utc, jst_date
-from server_stub.db.raw import RawStatement, savepoint
+from server_stub.db.raw import RawStatement, Statements, run_together, savepoint
 from server_stub.db.schema import (
     grant_events,
     mykey_challenges,
@@ -48,7 +48,6 @@ from server_stub.errors import (
 )
 from server_stub.events import EventKind, record_event
 from server_stub.operator import link_service_id
-from server_stub.views import remember_card
 from sync.protocol import (
     CARD_SIGNED_KINDS,
     Grant,
@@ -117,6 +116,11 @@ _RECORD_RESULT = RawStatement(
     "UPDATE transactions SET status = :status, reason = :reason, mykey_id = :mykey_id,"
     " result_json = :result_json WHERE id = :tx_id"
 )
+#: :func:`server_stub.views.remember_card`, run with the release of the item's savepoint
+_REMEMBER_CARD = RawStatement(
+    "INSERT INTO business_cards (business_id, mykey_id, first_seen_at)"
+    " VALUES (:business_id, :mykey_id, :now) ON CONFLICT DO NOTHING"
+)
 _INSERT_PENDING = RawStatement(
     "INSERT INTO transactions (id, terminal_id, business_id, kind, payload_sha256, canonical,"
     " offline, terminal_time, received_at, mykey_id, certificate_fingerprint, card_signature,"
@@ -129,6 +133,27 @@ _INSERT_PENDING = RawStatement(
 
 def process(conn: Connection, ctx: TerminalContext, tx: Transaction) -> TransactionResult:
     """Apply one transaction (or replay its first result) inside the caller's transaction."""
+    return process_all(conn, ctx, [tx])[0]
+
+
+def process_all(
+    conn: Connection, ctx: TerminalContext, txs: list[Transaction]
+) -> list[TransactionResult]:
+    """:func:`process` each transaction in turn, in fewer round trips: a transaction's result
+    is written and its savepoint released in the same round trip as the next one's opening
+    (the last one's before returning)."""
+    carry: Statements = []
+    results = [_process(conn, ctx, tx, carry) for tx in txs]
+    if carry:
+        run_together(conn, carry)
+    return results
+
+
+def _process(
+    conn: Connection, ctx: TerminalContext, tx: Transaction, carry: Statements
+) -> TransactionResult:
+    """:func:`process`; ``carry``: statements a previous transaction left to run (sent with
+    this one's first round trip), and where this one leaves its own closing statements."""
     canonical = canonical_bytes(tx)
     digest = hashlib.sha256(canonical)
     payload_hash = digest.hexdigest()
@@ -139,12 +164,17 @@ def process(conn: Connection, ctx: TerminalContext, tx: Transaction) -> Transact
         card_query = _card_state_query(tx)
         if card_query is not None:
             opening.append(card_query)
-        with savepoint(conn, *opening) as item:
+        with savepoint(conn, *opening, before=list(carry)) as item:
+            carry.clear()
+            item.release_later(carry)
             if item.opened[0] is None:
                 raise _AlreadyStoredError(tx_id)
             card_state = item.opened[1] if card_query is not None else None
             outcome = _apply(conn, ctx, tx, digest.digest(), card_state)
             result = _result(tx, outcome, ctx.now)
+            for business_id, mykey_id in sorted(cache.pending):
+                seen = {"business_id": business_id, "mykey_id": mykey_id, "now": ctx.now}
+                item.close_with(_REMEMBER_CARD, seen)
             item.close_with(_RECORD_RESULT, _result_row(tx_id, result))
         cache.commit()
         return result
@@ -273,7 +303,7 @@ def _apply(
         raise UnknownMyKeyIdError(mykey_id)
     elif holder.status != "active":
         raise MyKeyNotActiveError(mykey_id)
-    _remember_card(conn, ctx, mykey_id)
+    _remember_card(ctx, mykey_id)
     if isinstance(payload, PointUse):
         return _point_use(conn, ctx, tx, payload, mykey_id)
     if isinstance(payload, VoucherIssue):
@@ -305,10 +335,11 @@ def _card_holder(
     return holder
 
 
-def _remember_card(conn: Connection, ctx: TerminalContext, mykey_id: str) -> None:
+def _remember_card(ctx: TerminalContext, mykey_id: str) -> None:
+    """Note the card as seen at the business: written by :func:`process` when the
+    transaction's savepoint is released (in the same round trip), unless already written."""
     key = (ctx.business.id, mykey_id)
     if key not in ctx.cache.remembered:
-        remember_card(conn, ctx.business.id, mykey_id, ctx.now)
         ctx.cache.pending.add(key)
 
 
@@ -584,5 +615,5 @@ def _mykey_setup(
         .values(used_at=ctx.now)
     )
     mykey_id = cards.create_mykey_id(conn, payload.mykey_id, ref, ctx.now)
-    _remember_card(conn, ctx, mykey_id)
+    _remember_card(ctx, mykey_id)
     return _Outcome(mykey_id=mykey_id)

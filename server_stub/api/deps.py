@@ -9,7 +9,13 @@ from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
 
-from server_stub.api.signatures import AuthenticatedTerminal, SignedMessage, authenticate_request
+from server_stub.api.signatures import (
+    AuthenticatedTerminal,
+    SignedMessage,
+    VerifiedRequest,
+    authenticate_request,
+    verify_request_alone,
+)
 from server_stub.api.state import LedgerState
 from server_stub.errors import OperatorKeyError, WrongRoleError
 from sync.protocol import Role
@@ -50,6 +56,23 @@ async def require_terminal(request: Request, state: State) -> AuthenticatedTermi
 
 
 Terminal = Annotated[AuthenticatedTerminal, Depends(require_terminal)]
+
+
+async def require_signed_request(request: Request, state: State) -> VerifiedRequest:
+    """Like :func:`require_terminal`, but the nonce is left for the endpoint to store in its
+    own database transaction (:func:`server_stub.api.signatures.record_request`): one commit
+    per request instead of two. The endpoint must record it before it answers."""
+    body = await request.body()
+    return await run_in_threadpool(
+        verify_request_alone,
+        state.engine,
+        _message(request),
+        body,
+        state.settings.max_skew_seconds,
+    )
+
+
+SignedRequest = Annotated[VerifiedRequest, Depends(require_signed_request)]
 
 
 def require_role(terminal: AuthenticatedTerminal, *roles: Role) -> None:

@@ -12,15 +12,16 @@ from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 
 from server_stub import cards, views
-from server_stub.api.deps import State, Terminal, require_role
+from server_stub.api.deps import SignedRequest, State, Terminal, require_role
 from server_stub.api.problem import PROBLEM_RESPONSES
-from server_stub.api.signatures import AuthenticatedTerminal
+from server_stub.api.signatures import AuthenticatedTerminal, VerifiedRequest, record_request
 from server_stub.api.state import LedgerState
 from server_stub.catalog import get_business
 from server_stub.clock import utc_now
+from server_stub.db.engine import is_sqlite
 from server_stub.db.schema import mykey_challenges
 from server_stub.errors import InvalidMyKeyIdError, WrongBusinessError, WrongRoleError
-from server_stub.processing import TerminalContext, process
+from server_stub.processing import TerminalContext, process_all
 from sync.protocol import (
     KIND_ROLES,
     AvailabilityResponse,
@@ -52,9 +53,16 @@ def _check_rights(terminal: AuthenticatedTerminal, items: list[Transaction]) -> 
             raise WrongRoleError(f"{terminal.id} may not send {tx.kind.value}")
 
 
-#: PostgreSQL SQLSTATEs after which the whole batch is safely retried (nothing was committed).
+#: PostgreSQL SQLSTATEs after which a chunk is safely retried (nothing of it was committed).
 RETRYABLE_SQLSTATES = frozenset({"40P01", "40001"})
 MAX_ATTEMPTS = 5
+#: Items per database transaction on PostgreSQL. Each item has its own savepoint, and
+#: PostgreSQL slows down once one transaction holds more than 64 of them (its subtransaction
+#: cache overflows); so a large batch is committed in chunks. Earlier chunks stay committed if
+#: a later one fails: the terminal resends the batch and gets ``duplicate`` for them
+#: (idempotency by transaction ID). SQLite has no such limit and each commit costs a sync to
+#: disk, so there a batch is one database transaction.
+POSTGRES_CHUNK_SIZE = 50
 
 
 def _retryable(error: DBAPIError) -> bool:
@@ -62,31 +70,53 @@ def _retryable(error: DBAPIError) -> bool:
 
 
 def _run(
-    state: LedgerState, terminal: AuthenticatedTerminal, items: list[Transaction]
+    state: LedgerState, request: VerifiedRequest, items: list[Transaction]
 ) -> list[TransactionResult]:
+    """Process the request's items; its nonce is stored with the first chunk (so a replay is
+    refused once anything of the request was committed, and nothing else commits for it)."""
+    terminal = request.terminal
     _check_rights(terminal, items)
+    size = max(1, len(items)) if is_sqlite(state.engine) else POSTGRES_CHUNK_SIZE
+    results: list[TransactionResult] = []
+    for start in range(0, max(1, len(items)), size):  # an empty batch still stores its nonce
+        chunk = items[start : start + size]
+        results += _run_chunk(state, terminal, chunk, request if start == 0 else None)
+    return results
+
+
+def _run_chunk(
+    state: LedgerState,
+    terminal: AuthenticatedTerminal,
+    items: list[Transaction],
+    request: VerifiedRequest | None,
+) -> list[TransactionResult]:
+    """Process ``items`` (and record ``request``'s nonce, if given) in one database transaction,
+    retried whole after a deadlock or a serialisation failure."""
     for attempt in range(1, MAX_ATTEMPTS + 1):
         try:
             with state.engine.begin() as conn:
+                now = utc_now()
+                if request is not None:
+                    record_request(conn, request, now)
                 ctx = TerminalContext(
                     terminal_id=terminal.id,
                     business=get_business(conn, terminal.business_id),
                     trust=state.trust,
-                    now=utc_now(),
+                    now=now,
                     last_pull_at=terminal.last_pull_at,
                 )
-                return [process(conn, ctx, tx) for tx in items]
+                return process_all(conn, ctx, items)
         except DBAPIError as error:
             if attempt == MAX_ATTEMPTS or not _retryable(error):
                 raise
-            log.info("batch of %s retried after %s", terminal.id, error.orig)
+            log.info("chunk of %s retried after %s", terminal.id, error.orig)
     raise AssertionError("unreachable")  # pragma: no cover
 
 
 @router.post("/transactions/push", response_model=PushResponse, summary="Push a batch (最大500件)")
-def push(batch: PushRequest, terminal: Terminal, state: State) -> PushResponse:
+def push(batch: PushRequest, request: SignedRequest, state: State) -> PushResponse:
     """Apply up to 500 transactions; each is atomic and idempotent by its ID forever."""
-    return PushResponse(results=_run(state, terminal, list(batch.transactions)))
+    return PushResponse(results=_run(state, request, list(batch.transactions)))
 
 
 @router.post(
@@ -94,9 +124,9 @@ def push(batch: PushRequest, terminal: Terminal, state: State) -> PushResponse:
     response_model=TransactionResult,
     summary="Online authorisation of one transaction",
 )
-def authorize(tx: Transaction, terminal: Terminal, state: State) -> TransactionResult:
+def authorize(tx: Transaction, request: SignedRequest, state: State) -> TransactionResult:
     """Apply one transaction now and answer with the new balance."""
-    return _run(state, terminal, [tx])[0]
+    return _run(state, request, [tx])[0]
 
 
 @router.post("/lookup", response_model=LookupResponse, summary="Card look-up (照会)")

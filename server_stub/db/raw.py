@@ -152,34 +152,50 @@ _ROLLBACK_TO = RawStatement("ROLLBACK TO SAVEPOINT ledger_item")
 _NO_PARAMS: Mapping[str, Any] = {}
 
 
+Statements = list[tuple[RawStatement, Mapping[str, Any]]]
+
+
 class Savepoint:
     """An open savepoint: ``opened`` holds the first row of each statement run with it; closing
     statements may be given to run together with the release."""
 
     def __init__(self, opened: list[tuple[Any, ...] | None]) -> None:
         self.opened = opened
-        self.closing: list[tuple[RawStatement, Mapping[str, Any]]] = []
+        self.closing: Statements = []
+        self.carry_release: Statements | None = None
 
     def close_with(self, statement: RawStatement, params: Mapping[str, Any]) -> None:
         """Run ``statement`` just before the release, in the same round trip."""
         self.closing.append((statement, params))
 
+    def release_later(self, carry: Statements) -> None:
+        """Do not release when the block ends: append the closing statements and the release
+        to ``carry`` instead, for the caller to send with its next round trip (its next
+        savepoint's ``before``) or on their own, before the transaction commits."""
+        self.carry_release = carry
+
 
 @contextmanager
 def savepoint(
-    conn: Connection, *opening: tuple[RawStatement, Mapping[str, Any]]
+    conn: Connection,
+    *opening: tuple[RawStatement, Mapping[str, Any]],
+    before: Sequence[tuple[RawStatement, Mapping[str, Any]]] = (),
 ) -> Iterator[Savepoint]:
     """The block inside its own savepoint: kept when the block ends, undone when it raises.
 
     Like ``conn.begin_nested()`` without its bookkeeping (SQLAlchemy savepoints may nest
-    inside); the ``opening`` statements run right after the savepoint is set, in the same
-    round trip.
+    inside); the ``opening`` statements run right after the savepoint is set, and the
+    ``before`` statements (e.g. what a previous savepoint left to run) just before it, all in
+    the same round trip.
     """
-    opened = run_together(conn, [(_SAVEPOINT, _NO_PARAMS), *opening])
+    opened = run_together(conn, [*before, (_SAVEPOINT, _NO_PARAMS), *opening])[len(before) :]
     point = Savepoint(opened[1:])
     try:
         yield point
     except BaseException:
         run_together(conn, [(_ROLLBACK_TO, _NO_PARAMS), (_RELEASE, _NO_PARAMS)])
         raise
-    run_together(conn, [*point.closing, (_RELEASE, _NO_PARAMS)])
+    if point.carry_release is not None:
+        point.carry_release += [*point.closing, (_RELEASE, _NO_PARAMS)]
+    else:
+        run_together(conn, [*point.closing, (_RELEASE, _NO_PARAMS)])
