@@ -51,11 +51,12 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey 
 from cardio.auth import TrustStore  # noqa: E402
 from cardio.virtual.ca import TestCA, new_rsa_key  # noqa: E402
 from server_stub import operator  # noqa: E402
+from server_stub.api.terminal import POSTGRES_CHUNK_SIZE  # noqa: E402
 from server_stub.catalog import get_business  # noqa: E402
 from server_stub.clock import utc_now  # noqa: E402
-from server_stub.db.engine import make_engine  # noqa: E402
+from server_stub.db.engine import is_sqlite, make_engine  # noqa: E402
 from server_stub.db.migrate import migrate  # noqa: E402
-from server_stub.processing import TerminalContext, process  # noqa: E402
+from server_stub.processing import TerminalContext, process_all  # noqa: E402
 from sync.protocol import Transaction, b64encode, uuid7  # noqa: E402
 from tests.support.postgres import PostgresServer, free_port  # noqa: E402
 from tests.support.signing import RequestSigner, card_signed, public_key_b64  # noqa: E402
@@ -239,16 +240,18 @@ def http_ingest(base: str, signer: RequestSigner, items: list[bytes], batch: int
 
 
 def service_ingest(ledger: Ledger, terminal_id: str, items: list[bytes], batch: int) -> float:
-    """The same work without HTTP: parse and ``process`` each batch in one transaction."""
+    """The same work without HTTP, committed as the API commits it (one transaction per batch
+    on SQLite, per ``POSTGRES_CHUNK_SIZE`` items on PostgreSQL)."""
     engine = make_engine(ledger.url)
     trust = TrustStore.from_directory(ledger.trust_dir)
+    chunk = batch if is_sqlite(engine) else min(batch, POSTGRES_CHUNK_SIZE)
     try:
         start = time.perf_counter()
-        for i in range(0, len(items), batch):
-            txs = [Transaction.model_validate_json(raw) for raw in items[i : i + batch]]
+        for i in range(0, len(items), chunk):
+            txs = [Transaction.model_validate_json(raw) for raw in items[i : i + chunk]]
             with engine.begin() as conn:
                 ctx = TerminalContext(terminal_id, get_business(conn, SHOP), trust, utc_now())
-                results = [process(conn, ctx, tx) for tx in txs]
+                results = process_all(conn, ctx, txs)
             _check([r.model_dump(mode="json") for r in results], len(txs))
         return time.perf_counter() - start
     finally:
