@@ -5,7 +5,7 @@ In one run, on this machine:
 1. batched ingest (point uses, each signed by a JPKI-shaped test card whose signature and
    certificate chain the server verifies) through the real HTTP API — a real uvicorn process,
    every request RFC 9421-signed by an enrolled terminal — with batches of 1, 100 and 500, on
-   SQLite and on PostgreSQL 15; the same at the service layer (``processing.process`` in one
+   SQLite and on PostgreSQL 15; the same at the service layer (``processing.process_all`` in one
    transaction per batch, no HTTP) to show what HTTP costs;
 2. ``pgbench -b simple-update`` on the same PostgreSQL server as the baseline;
 3. online authorisation latency (p50/p99) with 50 concurrent signed clients (50 enrolled
@@ -70,9 +70,10 @@ BALANCE = 5_000_000  # points granted to every card before the run
 
 @dataclass(frozen=True)
 class Card:
-    """A test card: RSA key and certificate (DER, base64 as on the wire)."""
+    """A test card: RSA key, certificate, and the certificate as on the wire (DER, base64)."""
 
     key: rsa.RSAPrivateKey
+    certificate: x509.Certificate
     certificate_b64: str
 
 
@@ -112,7 +113,7 @@ def make_cards(ca: TestCA, count: int) -> list[Card]:
     for _ in range(count):
         key = new_rsa_key()
         cert = ca.issue_auth_certificate(key.public_key())
-        result.append(Card(key, b64encode(cert.public_bytes(serialization.Encoding.DER))))
+        result.append(Card(key, cert, b64encode(cert.public_bytes(serialization.Encoding.DER))))
     return result
 
 
@@ -130,9 +131,8 @@ def seed(url: str, ca: TestCA, cards: list[Card], terminals: int) -> Ledger:
                                      street_id="B0001")  # fmt: skip
             grant = operator.create_grant_program(conn, program, "ベンチ", "総務局", BALANCE)
             for index, card in enumerate(cards):
-                cert = x509.load_der_x509_certificate(_b64d(card.certificate_b64))
                 name = f"BENCH{index:04d}"
-                operator.create_mykey_id(conn, name, cert)
+                operator.create_mykey_id(conn, name, card.certificate)
                 operator.grant_points(conn, grant, name)
             codes = [
                 operator.create_enrollment_code(conn, SHOP, ["shop"]).code for _ in range(terminals)
@@ -140,12 +140,6 @@ def seed(url: str, ca: TestCA, cards: list[Card], terminals: int) -> Ledger:
     finally:
         engine.dispose()
     return Ledger(url, program, ca.trust_directory, cards, codes)
-
-
-def _b64d(text: str) -> bytes:
-    import base64
-
-    return base64.b64decode(text)
 
 
 def point_uses(ledger: Ledger, terminal_id: str, count: int, first_card: int = 0) -> list[bytes]:

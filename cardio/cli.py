@@ -102,7 +102,7 @@ def cmd_readers(args: argparse.Namespace) -> int:
 def cmd_info(args: argparse.Namespace) -> int:
     """``mykey card info``: label, certificate subject, serial, issuer, validity, tries left."""
     from cardio.auth import CertificateRef
-    from cardio.jpki import JpkiSession
+    from cardio.jpki import JpkiSession, check_token_label
     from cardio.transport import PcscConnection
 
     try:
@@ -110,8 +110,9 @@ def cmd_info(args: argparse.Namespace) -> int:
             session = JpkiSession(connection)
             session.select_ap()
             _out(f"reader: {connection.reader}")
-            _out(f"label: {session.label()}")
-            session.check_label()
+            label = session.label()
+            _out(f"label: {label}")
+            check_token_label(label)  # the label just read: no second READ of EF 0006
             der = session.read_auth_certificate()
             cert = x509.load_der_x509_certificate(der)
             ref = CertificateRef.of(cert)

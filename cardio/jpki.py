@@ -14,7 +14,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from cardio.apdu import ApduChannel, Command
+from cardio.apdu import ApduChannel, Command, Response
 from cardio.errors import (
     CardCommunicationError,
     NotMyNumberCardError,
@@ -50,6 +50,14 @@ SELECT_AP = Command(0x00, 0xA4, 0x04, 0x0C, JPKI_AID)
 def select_ef_command(fid: int) -> Command:
     """SELECT of an EF inside the AP by its 2-byte file id."""
     return Command(0x00, 0xA4, 0x02, 0x0C, fid.to_bytes(2, "big"))
+
+
+def check_token_label(label: str) -> None:
+    """Raise ``NotMyNumberCardError`` unless ``label`` (from EF 0006) says My Number Card."""
+    if label == LABEL_JUKI_CARD:
+        raise NotMyNumberCardError("old Juki card (JPKIAPICCTOKEN)")
+    if label != LABEL_MY_NUMBER_CARD:
+        raise NotMyNumberCardError(f"unexpected token label {label!r}")
 
 
 def der_length(header: bytes) -> int:
@@ -91,6 +99,17 @@ class PinResult:
             raise WrongPinError(self.tries_left)
         if self.status is PinStatus.LOCKED:
             raise PinLockedError()
+
+
+def _pin_result(response: Response, command: str) -> PinResult:
+    """What a VERIFY's status word says (``command`` names it in the error for any other SW)."""
+    if response.ok:
+        return PinResult(PinStatus.OK, PIN_MAX_TRIES)
+    if response.sw in LOCKED_SWS:
+        return PinResult(PinStatus.LOCKED, 0)
+    if response.sw1 == 0x63 and response.sw2 & 0xF0 == 0xC0:
+        return PinResult(PinStatus.WRONG, response.sw2 & 0x0F)
+    raise StatusWordError(response.sw, f"{command} answered {response.sw:04X}")
 
 
 class CertificateCache:
@@ -179,10 +198,7 @@ class JpkiSession:
             label = self.label()
         except StatusWordError as exc:
             raise NotMyNumberCardError(f"EF 0006 unreadable: {exc.sw:04X}") from exc
-        if label == LABEL_JUKI_CARD:
-            raise NotMyNumberCardError("old Juki card (JPKIAPICCTOKEN)")
-        if label != LABEL_MY_NUMBER_CARD:
-            raise NotMyNumberCardError(f"unexpected token label {label!r}")
+        check_token_label(label)
 
     def _read_certificate(self, fid: int, cache: CertificateCache | None) -> bytes:
         self._select_ef(fid)
@@ -226,13 +242,8 @@ class JpkiSession:
         """Tries left for the user-authentication PIN (an empty VERIFY; spends no try)."""
         self._select_ef(EF_AUTH_PIN)
         response = self.channel.transmit(Command(0x00, 0x20, 0x00, 0x80))
-        if response.ok:
-            return PIN_MAX_TRIES  # already verified: a correct PIN resets the counter
-        if response.sw in LOCKED_SWS:
-            return 0
-        if response.sw1 == 0x63 and response.sw2 & 0xF0 == 0xC0:
-            return response.sw2 & 0x0F
-        raise StatusWordError(response.sw, f"empty VERIFY answered {response.sw:04X}")
+        # 9000 (already verified) counts as all tries: a correct PIN resets the counter
+        return _pin_result(response, "empty VERIFY").tries_left
 
     def verify_pin(self, pin: Pin) -> PinResult:
         """Send the PIN once. Refuses (sends nothing) unless it is a ``Pin`` of 4 ASCII digits."""
@@ -243,13 +254,7 @@ class JpkiSession:
             raise PinFormatError()
         self._select_ef(EF_AUTH_PIN)
         response = self.channel.transmit(Command(0x00, 0x20, 0x00, 0x80, data, sensitive=True))
-        if response.ok:
-            return PinResult(PinStatus.OK, PIN_MAX_TRIES)
-        if response.sw in LOCKED_SWS:
-            return PinResult(PinStatus.LOCKED, 0)
-        if response.sw1 == 0x63 and response.sw2 & 0xF0 == 0xC0:
-            return PinResult(PinStatus.WRONG, response.sw2 & 0x0F)
-        raise StatusWordError(response.sw, f"VERIFY answered {response.sw:04X}")
+        return _pin_result(response, "VERIFY")
 
     def sign(self, digest_info: bytes) -> bytes:
         """The card's RSA signature over ``digest_info`` (a DER DigestInfo; the card pads)."""

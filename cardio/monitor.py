@@ -16,6 +16,8 @@ from typing import Any
 
 from cardio.errors import CardError
 from cardio.transport import (
+    SCARD_E_TIMEOUT,
+    SCARD_E_UNKNOWN_READER,
     SCARD_STATE_PRESENT,
     establish_context,
     list_readers,
@@ -29,9 +31,7 @@ log = logging.getLogger(__name__)
 __all__ = ["CardMonitor", "list_readers"]
 
 PNP_READER = "\\\\?PnP?\\Notification"
-SCARD_E_TIMEOUT = 0x8010000A
 SCARD_E_CANCELLED = 0x80100002
-SCARD_E_UNKNOWN_READER = 0x80100009
 SCARD_STATE_CHANGED = 0x02
 
 ReaderCallback = Callable[[str], None]

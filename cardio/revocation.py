@@ -74,6 +74,7 @@ class CrlRevocationSource:
 
     Data is too old when its ``thisUpdate`` is more than ``max_age`` before the check time, or
     (with ``honour_next_update``) when the check time is past the CRL's ``nextUpdate``.
+    The CRLs are fixed at construction (new data means a new source).
     """
 
     def __init__(
@@ -86,6 +87,8 @@ class CrlRevocationSource:
         self.crls = list(crls)
         self.max_age = max_age
         self.honour_next_update = honour_next_update
+        # issuer -> its newest CRL: the signatures are checked once, not on every card
+        self._crl_by_issuer: dict[x509.Certificate, x509.CertificateRevocationList | None] = {}
 
     @classmethod
     def from_files(
@@ -101,6 +104,11 @@ class CrlRevocationSource:
 
     def _crl_for(self, issuer: x509.Certificate) -> x509.CertificateRevocationList | None:
         """The newest CRL signed by ``issuer`` (by signature, not by name alone)."""
+        if issuer not in self._crl_by_issuer:
+            self._crl_by_issuer[issuer] = self._newest_signed_by(issuer)
+        return self._crl_by_issuer[issuer]
+
+    def _newest_signed_by(self, issuer: x509.Certificate) -> x509.CertificateRevocationList | None:
         key = issuer.public_key()
         if not isinstance(key, rsa.RSAPublicKey):
             return None

@@ -19,13 +19,14 @@ import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
 import uvicorn
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from platformdirs import user_data_dir
-from sqlalchemy import select
+from sqlalchemy import Engine, select
 
 from cardio.auth import TrustStore, inspect_card, prove_possession, sign_message
 from cardio.errors import CardError
@@ -41,7 +42,7 @@ from server_stub.api.app import create_app
 from server_stub.audit import audit
 from server_stub.db.engine import make_engine
 from server_stub.db.migrate import migrate
-from server_stub.db.schema import municipalities
+from server_stub.db.schema import grant_programs, municipalities
 from server_stub.settings import Settings
 from sync.client import LedgerClient, LedgerRefusedError, enroll
 from sync.protocol import (
@@ -84,14 +85,26 @@ def _card_profile(base: Path) -> tuple[TestCA, CardProfile]:
     return ca, ca.issue_card(card_dir, DEMO_PIN)
 
 
+@dataclass(frozen=True)
+class DemoLedger:
+    """The demo's running ledger: its URL, its database, and the seeded program IDs."""
+
+    base_url: str
+    engine: Engine
+    program_id: int
+    grant_program_id: int
+
+
 @contextmanager
-def _ledger_server(url: str, base: Path, trust_dir: Path) -> Iterator[str]:
+def _ledger_server(base: Path, trust_dir: Path) -> Iterator[DemoLedger]:
     """A real ledger server on loopback (uvicorn in a thread) for the duration of the block."""
+    url = f"sqlite:///{base / 'ledger.db'}"
     migrate(url)
     settings = Settings(
         database_url=url, trust_dir=trust_dir, signing_key_path=base / "ledger-signing-key.pem"
     )
-    _seed(url)
+    engine = make_engine(url)
+    program_id, grant_program_id = _seed(engine)
     port = _free_port()
     config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
     server = uvicorn.Server(config)
@@ -102,18 +115,18 @@ def _ledger_server(url: str, base: Path, trust_dir: Path) -> Iterator[str]:
             raise RuntimeError("the ledger server did not start")
         time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}"
+        yield DemoLedger(f"http://127.0.0.1:{port}", engine, program_id, grant_program_id)
     finally:
         server.should_exit = True
         thread.join(timeout=5)
+        engine.dispose()
 
 
-def _seed(url: str) -> None:
-    engine = make_engine(url)
-    try:
-        with engine.begin() as conn:
-            if conn.execute(select(municipalities.c.code)).first() is not None:
-                return
+def _seed(engine: Engine) -> tuple[int, int]:
+    """Kawasaki, a street with a shop, a department, the point program and a grant program
+    (made once); returns the program's and the grant program's IDs."""
+    with engine.begin() as conn:
+        if conn.execute(select(municipalities.c.code)).first() is None:
             operator.create_municipality(conn, KAWASAKI, "川崎市")
             operator.create_business(conn, STREET, KAWASAKI, "元住吉商店街", "street")
             operator.create_business(
@@ -122,23 +135,17 @@ def _seed(url: str) -> None:
             operator.create_business(conn, DEPARTMENT, KAWASAKI, "健康福祉局", "department")
             program = operator.create_point_program(conn, KAWASAKI, "川崎市ポイント")
             operator.create_grant_program(conn, program, "健康診断受診", "健康福祉局", 500)
-    finally:
-        engine.dispose()
+        row = conn.execute(select(grant_programs.c.program_id, grant_programs.c.id)).one()
+        return int(row.program_id), int(row.id)
 
 
-def _enrolled(
-    base_url: str, db_url: str, business_id: str, roles: list[str], name: str
-) -> LedgerClient:
+def _enrolled(ledger: DemoLedger, business_id: str, roles: list[str], name: str) -> LedgerClient:
     """A new terminal: the operator makes an enrollment code, the terminal enrolls its key."""
-    engine = make_engine(db_url)
-    try:
-        with engine.begin() as conn:
-            code = operator.create_enrollment_code(conn, business_id, roles).code
-    finally:
-        engine.dispose()
+    with ledger.engine.begin() as conn:
+        code = operator.create_enrollment_code(conn, business_id, roles).code
     key = Ed25519PrivateKey.generate()
-    terminal = enroll(base_url, code, key, name=name)
-    return LedgerClient(base_url, terminal.terminal_id, key)
+    terminal = enroll(ledger.base_url, code, key, name=name)
+    return LedgerClient(ledger.base_url, terminal.terminal_id, key)
 
 
 def _wait_for_card(reader: str | None) -> PcscConnection:
@@ -167,25 +174,29 @@ def _ask_pin(tries_left: int, interactive: bool) -> Pin:
             sys.stdout.write(f"{error}\n")
 
 
-def _signed(tx: Transaction, session: JpkiSession, certificate_der: bytes) -> Transaction:
-    unsigned = tx.model_copy(
-        update={"card": CardAuthorisation(certificate=b64encode(certificate_der))}
-    )
-    signature = sign_message(session, transaction_digest(unsigned))
-    card = CardAuthorisation(certificate=b64encode(certificate_der), signature=b64encode(signature))
-    return unsigned.model_copy(update={"card": card})
-
-
 def _tx(
-    client: LedgerClient, business_id: str, payload: PointUse | Grant | MyKeySetup
+    client: LedgerClient,
+    business_id: str,
+    payload: PointUse | Grant | MyKeySetup,
+    certificate_der: bytes,
 ) -> Transaction:
+    """A transaction of ``client``'s terminal naming the card (not yet signed by it)."""
     return Transaction(
         id=uuid7(),
         terminal_id=client.terminal_id,
         business_id=business_id,
         terminal_time=datetime.now(UTC),
         payload=payload,
+        card=CardAuthorisation(certificate=b64encode(certificate_der)),
     )
+
+
+def _signed(tx: Transaction, session: JpkiSession) -> Transaction:
+    """``tx`` with the card's signature over its digest (the PIN is already verified)."""
+    assert tx.card is not None
+    signature = sign_message(session, transaction_digest(tx))
+    card = tx.card.model_copy(update={"signature": b64encode(signature)})
+    return tx.model_copy(update={"card": card})
 
 
 def _check(result: TransactionResult) -> TransactionResult:
@@ -227,13 +238,10 @@ def run_demo(
             "本人確認できました（カードがチャレンジに署名）",
             f"authenticated: {card.ref.fingerprint_sha256[:16]}…",
         )
-        db_url = f"sqlite:///{base / 'ledger.db'}"
-        with _ledger_server(db_url, base, ca.trust_directory) as base_url:
-            _counter_flows(base_url, db_url, session, card.certificate_der)
-            engine = make_engine(db_url)
-            with engine.connect() as conn:
+        with _ledger_server(base, ca.trust_directory) as ledger:
+            _counter_flows(ledger, session, card.certificate_der)
+            with ledger.engine.connect() as conn:
                 violations = audit(conn)
-            engine.dispose()
         if violations:
             say(
                 f"台帳監査: {len(violations)} 件の不整合",
@@ -242,10 +250,11 @@ def run_demo(
             return 1
         say("台帳監査: 問題なし（全勘定の合計は 0）", "ledger audit: ok (all accounts sum to zero)")
         return 0
-    except (CardError, LedgerRefusedError) as error:
-        ja = getattr(error, "message_ja", getattr(error, "title_ja", ""))
-        en = getattr(error, "message_en", getattr(error, "title_en", str(error)))
-        say(f"失敗: {ja}", f"failed: {en}")
+    except CardError as error:
+        say(f"失敗: {error.message_ja}", f"failed: {error.message_en}")
+        return 1
+    except LedgerRefusedError as error:
+        say(f"失敗: {error.title_ja}", f"failed: {error.title_en}")
         return 1
     finally:
         if connection is not None:
@@ -254,36 +263,33 @@ def run_demo(
         bridge.stop()
 
 
-def _counter_flows(
-    base_url: str, db_url: str, session: JpkiSession, certificate_der: bytes
-) -> None:
+def _counter_flows(ledger: DemoLedger, session: JpkiSession, certificate_der: bytes) -> None:
     """MyKey ID set-up at the office, a grant at the municipal desk, a point use at the shop."""
-    office = _enrolled(base_url, db_url, STREET, ["office"], "商店街事務局")
-    desk = _enrolled(base_url, db_url, DEPARTMENT, ["municipal"], "健康福祉局窓口")
-    shop = _enrolled(base_url, db_url, SHOP, ["shop"], "ブレーメン青果店レジ")
+    office = _enrolled(ledger, STREET, ["office"], "商店街事務局")
+    desk = _enrolled(ledger, DEPARTMENT, ["municipal"], "健康福祉局窓口")
+    shop = _enrolled(ledger, SHOP, ["shop"], "ブレーメン青果店レジ")
     try:
         found = shop.lookup(certificate_der)
         if found.mykey_id is None:
             challenge = office.mykey_challenge().challenge
-            setup = _tx(office, STREET, MyKeySetup(mykey_id=DEMO_MYKEY_ID, challenge=challenge))
-            result = _check(office.authorize(_signed(setup, session, certificate_der)))
+            setup = MyKeySetup(mykey_id=DEMO_MYKEY_ID, challenge=challenge)
+            result = _check(
+                office.authorize(_signed(_tx(office, STREET, setup, certificate_der), session))
+            )
             say(
                 f"マイキーIDを設定しました: {result.mykey_id}",
                 f"MyKey ID set up: {result.mykey_id}",
             )
         else:
             say(f"マイキーID: {found.mykey_id}", f"MyKey ID: {found.mykey_id}")
-        grant = _tx(desk, DEPARTMENT, Grant(grant_program_id=1))
-        grant = grant.model_copy(
-            update={"card": CardAuthorisation(certificate=b64encode(certificate_der))}
-        )
-        result = _check(desk.authorize(grant))
+        grant = Grant(grant_program_id=ledger.grant_program_id)  # a tap: no PIN, not signed
+        result = _check(desk.authorize(_tx(desk, DEPARTMENT, grant, certificate_der)))
         say(
             f"付与: 健康診断受診 500 ポイント → 残高 {result.balance}",
             f"granted 500 points → balance {result.balance}",
         )
-        use = _signed(_tx(shop, SHOP, PointUse(program_id=1, points=300)), session, certificate_der)
-        result = _check(shop.authorize(use))
+        use = PointUse(program_id=ledger.program_id, points=300)
+        result = _check(shop.authorize(_signed(_tx(shop, SHOP, use, certificate_der), session)))
         say(
             f"利用: 300 ポイント（カード署名済み） → 残高 {result.balance}",
             f"used 300 points (card-signed) → balance {result.balance}",

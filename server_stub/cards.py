@@ -15,7 +15,6 @@ from typing import Any
 
 from cryptography import x509
 from sqlalchemy import Connection, bindparam, insert, select
-from sqlalchemy.exc import IntegrityError
 
 from cardio.auth import (
     CardError,
@@ -32,6 +31,7 @@ from server_stub.db.schema import (
     renewal_links,
     revoked_certificates,
 )
+from server_stub.db.upsert import insert_ignore
 from server_stub.errors import (
     AlreadyExistsError,
     CardAlreadyBoundError,
@@ -395,15 +395,9 @@ def create_mykey_id(conn: Connection, mykey_id: str, ref: CardRef, now: datetime
         raise CardAlreadyBoundError(ref.fingerprint_sha256)
     if is_taken(conn, mykey_id):
         raise MyKeyIdTakenError(mykey_id, suggest_candidates(conn, mykey_id))
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(mykey_ids).values(
-                    id=mykey_id, id_folded=mykey_id.casefold(), status="active", created_at=now
-                )
-            )
-    except IntegrityError as exc:
-        raise MyKeyIdTakenError(mykey_id, suggest_candidates(conn, mykey_id)) from exc
+    row = {"id": mykey_id, "id_folded": mykey_id.casefold(), "status": "active", "created_at": now}
+    if not insert_ignore(conn, mykey_ids, row):  # taken meanwhile by a concurrent set-up
+        raise MyKeyIdTakenError(mykey_id, suggest_candidates(conn, mykey_id))
     bind_certificate(conn, mykey_id, ref, now)
     log.info("MyKey ID %s created", mykey_id)
     return mykey_id

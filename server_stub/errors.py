@@ -68,15 +68,6 @@ class UntrustedCrlError(InvalidInputError):
     title_en = "The CRL is not signed by a trusted CA; nothing was imported."
 
 
-class PayloadTooLargeError(LedgerError):
-    """The request body exceeds the size limit."""
-
-    code = "payload-too-large"
-    status = 413
-    title_ja = "送信データが大きすぎます。件数を分けて送信してください。"
-    title_en = "The request body is too large. Send it in smaller parts."
-
-
 # --- 404 ----------------------------------------------------------------------------------------
 
 

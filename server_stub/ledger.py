@@ -12,14 +12,11 @@ from server_stub.catalog import Business, Program, get_program
 from server_stub.clock import jst_date
 from server_stub.db.schema import accounts, lot_moves, lots, vouchers
 from server_stub.errors import InsufficientBalanceError, LedgerError
-from server_stub.events import EventKind, record_event
 from server_stub.posting import (
     AccountKind,
     TransferInfo,
     TransferKind,
-    account_id,
     add_lot,
-    lock_accounts,
     lock_program_accounts,
     post_transfer,
     restore_lots,
@@ -80,11 +77,13 @@ def grant(
         reference=reference,
     )
     transfer = post_transfer(
-        conn, info, {issuance: -points, overdraft: cleared, resident: points - cleared}
+        conn,
+        info,
+        {issuance: -points, overdraft: cleared, resident: points - cleared},
+        balance_event=mykey_id,
     )
     expires = jst_date(now) + timedelta(days=program.lot_validity_days)
     add_lot(conn, resident, transfer, expires, points - cleared)
-    record_event(conn, EventKind.BALANCE, now, mykey_id=mykey_id)
     balance = locked[AccountKind.RESIDENT, mykey_id].balance
     return Movement(transfer, balance + points - cleared, owed - cleared)
 
@@ -196,9 +195,11 @@ def post_voucher(
     terminal_time: datetime | None = None,
 ) -> int:
     """Pay a redeemed voucher's points from escrow to the redeeming business; the transfer id."""
-    escrow = account_id(conn, AccountKind.ESCROW, program.id)
-    settlement = account_id(conn, AccountKind.SETTLEMENT, program.id, business_id)
-    lock_accounts(conn, [escrow, settlement])
+    locked = lock_program_accounts(
+        conn, program.id, [(AccountKind.ESCROW, ""), (AccountKind.SETTLEMENT, business_id)]
+    )
+    escrow = locked[AccountKind.ESCROW, ""].id
+    settlement = locked[AccountKind.SETTLEMENT, business_id].id
     info = TransferInfo(
         TransferKind.VOUCHER_POST,
         program.id,
@@ -223,9 +224,11 @@ def void_voucher(
     now: datetime,
 ) -> int:
     """Return an unredeemed voucher's points to the resident (to the lots they came from)."""
-    resident = account_id(conn, AccountKind.RESIDENT, program.id, mykey_id)
-    escrow = account_id(conn, AccountKind.ESCROW, program.id)
-    lock_accounts(conn, [resident, escrow])
+    locked = lock_program_accounts(
+        conn, program.id, [(AccountKind.RESIDENT, mykey_id), (AccountKind.ESCROW, "")]
+    )
+    resident = locked[AccountKind.RESIDENT, mykey_id].id
+    escrow = locked[AccountKind.ESCROW, ""].id
     info = TransferInfo(
         TransferKind.VOUCHER_VOID,
         program.id,
@@ -234,11 +237,12 @@ def void_voucher(
         mykey_id=mykey_id,
         voucher_number=voucher_number,
     )
-    transfer = post_transfer(conn, info, {escrow: -points, resident: points})
+    transfer = post_transfer(
+        conn, info, {escrow: -points, resident: points}, balance_event=mykey_id
+    )
     restored = restore_lots(conn, reserve_transfer, transfer)
     if restored != points:
         raise LedgerError(f"voucher {voucher_number}: restored {restored} of {points} points")
-    record_event(conn, EventKind.BALANCE, now, mykey_id=mykey_id)
     return transfer
 
 
@@ -295,8 +299,8 @@ def run_expiry(conn: Connection, as_of: date, now: datetime) -> ExpiryReport:
         .order_by(accounts.c.id)
     ).all()
     for row in rows:
-        sink = account_id(conn, AccountKind.EXPIRY, int(row.program_id))
-        lock_accounts(conn, [int(row.id), sink])
+        names = [(AccountKind.RESIDENT, str(row.owner)), (AccountKind.EXPIRY, "")]
+        sink = lock_program_accounts(conn, int(row.program_id), names)[AccountKind.EXPIRY, ""].id
         expiring = conn.execute(
             select(lots.c.id, lots.c.remaining).where(
                 (lots.c.account_id == row.id) & (lots.c.remaining > 0) & (lots.c.expires_on < as_of)
@@ -308,7 +312,9 @@ def run_expiry(conn: Connection, as_of: date, now: datetime) -> ExpiryReport:
         info = TransferInfo(
             TransferKind.EXPIRY, int(row.program_id), total, now, mykey_id=row.owner
         )
-        transfer = post_transfer(conn, info, {int(row.id): -total, sink: total})
+        transfer = post_transfer(
+            conn, info, {int(row.id): -total, sink: total}, balance_event=str(row.owner)
+        )
         for lot in expiring:
             conn.execute(update(lots).where(lots.c.id == lot.id).values(remaining=0))
             conn.execute(
@@ -318,5 +324,4 @@ def run_expiry(conn: Connection, as_of: date, now: datetime) -> ExpiryReport:
             )
         lots_expired += len(expiring)
         points_expired += total
-        record_event(conn, EventKind.BALANCE, now, mykey_id=row.owner)
     return ExpiryReport(as_of, lots_expired, points_expired, voided, returned)

@@ -15,7 +15,6 @@ from datetime import date, datetime, timedelta
 
 from cryptography import x509
 from sqlalchemy import Connection, insert, select, update
-from sqlalchemy.exc import IntegrityError
 
 from cardio.auth import TrustStore
 from server_stub import cards, ledger
@@ -79,13 +78,9 @@ def create_municipality(
         raise InvalidMunicipalityCodeError(repr(code))
     if not name.strip():
         raise InvalidInputError("municipality name is empty")
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(municipalities).values(code=code, name=name.strip(), created_at=_now(now))
-            )
-    except IntegrityError as exc:
-        raise AlreadyExistsError(f"municipality {code}") from exc
+    row = {"code": code, "name": name.strip(), "created_at": _now(now)}
+    if not insert_ignore(conn, municipalities, row):
+        raise AlreadyExistsError(f"municipality {code}")
     return code
 
 
@@ -144,13 +139,7 @@ def accept_program_at(conn: Connection, program_id: int, business_id: str) -> No
     """Name a business (or a whole street) as accepting a special support event's points."""
     get_program(conn, program_id)
     get_business(conn, business_id)
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(program_businesses).values(program_id=program_id, business_id=business_id)
-            )
-    except IntegrityError:
-        return
+    insert_ignore(conn, program_businesses, {"program_id": program_id, "business_id": business_id})
 
 
 def create_grant_program(
@@ -205,20 +194,16 @@ def create_business(
         street = get_business(conn, street_id)
         if street.kind != "street":
             raise InvalidInputError(f"{street_id} is not a shopping street")
-    try:
-        with conn.begin_nested():
-            conn.execute(
-                insert(businesses).values(
-                    id=business_id,
-                    municipality_code=municipality_code,
-                    name=name,
-                    kind=kind,
-                    street_id=street_id,
-                    created_at=_now(now),
-                )
-            )
-    except IntegrityError as exc:
-        raise AlreadyExistsError(f"business {business_id}") from exc
+    row = {
+        "id": business_id,
+        "municipality_code": municipality_code,
+        "name": name,
+        "kind": kind,
+        "street_id": street_id,
+        "created_at": _now(now),
+    }
+    if not insert_ignore(conn, businesses, row):
+        raise AlreadyExistsError(f"business {business_id}")
     return business_id
 
 

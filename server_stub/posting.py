@@ -1,9 +1,8 @@
 """Double-entry posting: accounts, row locks, transfers with legs that sum to zero, and lots.
 
-Every balance change goes through :func:`post_transfer`. Callers first fetch the accounts with
-:func:`account_id` and lock them with :func:`lock_accounts` (``SELECT … FOR UPDATE`` in id
-order on PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already serialises writers), decide using the
-locked balances, then post.
+Every balance change goes through :func:`post_transfer`. Callers first lock the accounts with
+:func:`lock_program_accounts` (``SELECT … FOR UPDATE`` in id order on PostgreSQL; SQLite's
+``BEGIN IMMEDIATE`` already serialises writers), decide using the locked balances, then post.
 """
 
 from __future__ import annotations
@@ -13,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import Connection, bindparam, func, insert, select, update
+from sqlalchemy import Connection, func, insert, select, update
 
 from server_stub.db.raw import RawStatement
 from server_stub.db.schema import accounts, lot_moves, lots
@@ -41,35 +40,6 @@ class TransferKind(StrEnum):
     VOUCHER_POST = "voucher_post"
     VOUCHER_VOID = "voucher_void"
     EXPIRY = "expiry"
-
-
-_FIND_ACCOUNT = select(accounts.c.id).where(
-    (accounts.c.kind == bindparam("kind"))
-    & (accounts.c.program_id == bindparam("program_id"))
-    & (accounts.c.owner == bindparam("owner"))
-)
-_LOCK_BY_ID = (
-    select(accounts.c.id, accounts.c.balance)
-    .where(accounts.c.id.in_(bindparam("ids", expanding=True)))
-    .order_by(accounts.c.id)
-    .with_for_update()
-)
-
-
-def account_id(conn: Connection, kind: AccountKind, program_id: int, owner: str = "") -> int:
-    """The id of the (kind, program, owner) account, created with balance 0 if missing."""
-    key = {"kind": kind.value, "program_id": program_id, "owner": owner}
-    found = conn.execute(_FIND_ACCOUNT, key).scalar_one_or_none()
-    if found is not None:
-        return int(found)
-    insert_ignore(conn, accounts, {**key, "balance": 0})
-    return int(conn.execute(_FIND_ACCOUNT, key).scalar_one())
-
-
-def lock_accounts(conn: Connection, ids: Iterable[int]) -> dict[int, int]:
-    """Lock the accounts (in id order, so two transfers never deadlock); return id -> balance."""
-    rows = conn.execute(_LOCK_BY_ID, {"ids": sorted(set(ids))}).all()
-    return {int(row.id): int(row.balance) for row in rows}
 
 
 @dataclass(frozen=True)

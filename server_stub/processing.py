@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import Connection, bindparam, func, insert, select, update
 
 from cardio.auth import TrustStore
-from server_stub import cards, ledger
+from server_stub import cards, ledger, views
 from server_stub.batch_cache import BatchCache
 from server_stub.catalog import Business, Program
 from server_stub.clock import JST, as_utc, jst_date
@@ -116,11 +116,6 @@ _RECORD_RESULT = RawStatement(
     "UPDATE transactions SET status = :status, reason = :reason, mykey_id = :mykey_id,"
     " result_json = :result_json WHERE id = :tx_id"
 )
-#: :func:`server_stub.views.remember_card`, run with the release of the item's savepoint
-_REMEMBER_CARD = RawStatement(
-    "INSERT INTO business_cards (business_id, mykey_id, first_seen_at)"
-    " VALUES (:business_id, :mykey_id, :now) ON CONFLICT DO NOTHING"
-)
 _INSERT_PENDING = RawStatement(
     "INSERT INTO transactions (id, terminal_id, business_id, kind, payload_sha256, canonical,"
     " offline, terminal_time, received_at, mykey_id, certificate_fingerprint, card_signature,"
@@ -131,17 +126,13 @@ _INSERT_PENDING = RawStatement(
 )
 
 
-def process(conn: Connection, ctx: TerminalContext, tx: Transaction) -> TransactionResult:
-    """Apply one transaction (or replay its first result) inside the caller's transaction."""
-    return process_all(conn, ctx, [tx])[0]
-
-
 def process_all(
     conn: Connection, ctx: TerminalContext, txs: list[Transaction]
 ) -> list[TransactionResult]:
-    """:func:`process` each transaction in turn, in fewer round trips: a transaction's result
-    is written and its savepoint released in the same round trip as the next one's opening
-    (the last one's before returning)."""
+    """Apply each transaction in turn (or replay its first result) inside the caller's
+    database transaction, in fewer round trips: a transaction's result is written and its
+    savepoint released in the same round trip as the next one's opening (the last one's
+    before returning)."""
     carry: Statements = []
     results = [_process(conn, ctx, tx, carry) for tx in txs]
     if carry:
@@ -152,15 +143,17 @@ def process_all(
 def _process(
     conn: Connection, ctx: TerminalContext, tx: Transaction, carry: Statements
 ) -> TransactionResult:
-    """:func:`process`; ``carry``: statements a previous transaction left to run (sent with
-    this one's first round trip), and where this one leaves its own closing statements."""
+    """One transaction of :func:`process_all`; ``carry``: statements a previous transaction
+    left to run (sent with this one's first round trip), and where this one leaves its own
+    closing statements."""
     canonical = canonical_bytes(tx)
     digest = hashlib.sha256(canonical)
     payload_hash = digest.hexdigest()
     tx_id = str(tx.id)
     cache = ctx.cache.bind(conn)
+    pending = _pending_row(ctx, tx, canonical, payload_hash)
     try:
-        opening = [(_INSERT_PENDING, _pending_row(ctx, tx, canonical, payload_hash))]
+        opening = [(_INSERT_PENDING, pending)]
         card_query = _card_state_query(tx)
         if card_query is not None:
             opening.append(card_query)
@@ -174,7 +167,7 @@ def _process(
             result = _result(tx, outcome, ctx.now)
             for business_id, mykey_id in sorted(cache.pending):
                 seen = {"business_id": business_id, "mykey_id": mykey_id, "now": ctx.now}
-                item.close_with(_REMEMBER_CARD, seen)
+                item.close_with(views.REMEMBER_CARD, seen)
             item.close_with(_RECORD_RESULT, _result_row(tx_id, result))
         cache.commit()
         return result
@@ -189,9 +182,14 @@ def _process(
             status=ResultStatus.REJECTED, reason=error, conflict=getattr(error, "conflict", None)
         )
         result = _result(tx, refused, ctx.now)
-        if not _insert_pending(conn, ctx, tx, canonical, payload_hash):
+        # stored with its result at once (a refusal's row has no MyKey ID)
+        row = pending | {
+            "status": result.status.value,
+            "reason": result.reason,
+            "result_json": result.model_dump_json(),
+        }
+        if _INSERT_PENDING.first(conn, row) is None:
             return _replay(conn, tx, payload_hash, ctx.now)
-        _record_result(conn, tx_id, result)
         return result
 
 
@@ -209,10 +207,6 @@ def _result_row(tx_id: str, result: TransactionResult) -> dict[str, Any]:
     }
 
 
-def _record_result(conn: Connection, tx_id: str, result: TransactionResult) -> None:
-    _RECORD_RESULT.run(conn, _result_row(tx_id, result))
-
-
 def _replay(
     conn: Connection, tx: Transaction, payload_hash: str, now: datetime
 ) -> TransactionResult:
@@ -226,14 +220,6 @@ def _replay(
     return first.model_copy(
         update={"status": ResultStatus.DUPLICATE, "original_status": first.status}
     )
-
-
-def _insert_pending(
-    conn: Connection, ctx: TerminalContext, tx: Transaction, canonical: bytes, payload_hash: str
-) -> bool:
-    """Store the transaction as pending; False when its ID is already stored."""
-    row = _pending_row(ctx, tx, canonical, payload_hash)
-    return _INSERT_PENDING.first(conn, row) is not None
 
 
 def _pending_row(
@@ -271,11 +257,7 @@ def _card_state_query(tx: Transaction) -> tuple[RawStatement, dict[str, str]] | 
     """The card's database state to read together with storing the transaction, if any."""
     if tx.card is None or isinstance(tx.payload, VoucherRedeem):
         return None
-    try:
-        der = tx.card.certificate_der()
-    except LedgerError:
-        return None
-    return cards.card_state_query(der)
+    return cards.card_state_query(tx.card.certificate_der())
 
 
 def _apply(
@@ -336,7 +318,7 @@ def _card_holder(
 
 
 def _remember_card(ctx: TerminalContext, mykey_id: str) -> None:
-    """Note the card as seen at the business: written by :func:`process` when the
+    """Note the card as seen at the business: written by :func:`process_all` when the
     transaction's savepoint is released (in the same round trip), unless already written."""
     key = (ctx.business.id, mykey_id)
     if key not in ctx.cache.remembered:

@@ -11,6 +11,7 @@ from cardio.auth import TrustStore
 from server_stub import cards
 from server_stub.catalog import Business, Program, programs_accepted_at
 from server_stub.clock import as_utc
+from server_stub.db.raw import RawStatement
 from server_stub.db.schema import (
     accounts,
     business_cards,
@@ -23,7 +24,6 @@ from server_stub.db.schema import (
     terminals,
     vouchers,
 )
-from server_stub.db.upsert import insert_ignore
 from server_stub.errors import InvalidInputError
 from server_stub.events import EventKind
 from server_stub.posting import AccountKind
@@ -45,10 +45,10 @@ from sync.protocol import (
 )
 
 
-def balances_at(conn: Connection, mykey_id: str, business: Business) -> list[Balance]:
-    """The resident's balances in every program usable at ``business`` (with lots)."""
+def balances_at(conn: Connection, mykey_id: str, programs: list[Program]) -> list[Balance]:
+    """The resident's balances in ``programs`` (those usable at a business), with lots."""
     result = []
-    for program in programs_accepted_at(conn, business):
+    for program in programs:
         rows = dict(
             conn.execute(
                 select(accounts.c.kind, accounts.c.balance).where(
@@ -86,13 +86,11 @@ def balances_at(conn: Connection, mykey_id: str, business: Business) -> list[Bal
     return result
 
 
-def remember_card(conn: Connection, business_id: str, mykey_id: str, now: datetime) -> None:
-    """Note that the card was seen at the business (its terminals cache it from now on)."""
-    insert_ignore(
-        conn,
-        business_cards,
-        {"business_id": business_id, "mykey_id": mykey_id, "first_seen_at": now},
-    )
+#: Note that the card was seen at the business (its terminals cache it from now on).
+REMEMBER_CARD = RawStatement(
+    "INSERT INTO business_cards (business_id, mykey_id, first_seen_at)"
+    " VALUES (:business_id, :mykey_id, :now) ON CONFLICT DO NOTHING"
+)
 
 
 def _customer_id(conn: Connection, mykey_id: str, business_id: str) -> str | None:
@@ -127,17 +125,17 @@ def lookup(
             mykey_id=None, status="unregistered", balances=[], customer_id=None, revoked=revoked
         )
     status = cards.mykey_status(conn, mykey_id)
-    remember_card(conn, business.id, mykey_id, now)
+    REMEMBER_CARD.run(conn, {"business_id": business.id, "mykey_id": mykey_id, "now": now})
     return LookupResponse(
         mykey_id=mykey_id,
         status=status,  # type: ignore[arg-type]
-        balances=balances_at(conn, mykey_id, business),
+        balances=balances_at(conn, mykey_id, programs_accepted_at(conn, business)),
         customer_id=_customer_id(conn, mykey_id, business.id),
         revoked=revoked,
     )
 
 
-def _card_state(conn: Connection, mykey_id: str, business: Business) -> CardState:
+def _card_state(conn: Connection, mykey_id: str, programs: list[Program]) -> CardState:
     status = conn.execute(select(mykey_ids.c.status).where(mykey_ids.c.id == mykey_id)).scalar_one()
     links = [
         CardLink(
@@ -153,7 +151,7 @@ def _card_state(conn: Connection, mykey_id: str, business: Business) -> CardStat
     return CardState(
         mykey_id=mykey_id,
         status=str(status),
-        balances=balances_at(conn, mykey_id, business),
+        balances=balances_at(conn, mykey_id, programs),
         certificates=links,
     )
 
@@ -195,27 +193,21 @@ def pull(
             select(business_cards.c.mykey_id).where(business_cards.c.business_id == business.id)
         ).scalars()
     )
+    service_query = select(service_ids).where(service_ids.c.business_id == business.id)
     if cursor == 0:
         card_ids = cached
     else:
-        touched = {
-            e.mykey_id
-            for e in events
-            if e.kind in (EventKind.BALANCE.value, EventKind.CARD.value) and e.mykey_id
-        }
-        touched |= {
-            e.mykey_id
-            for e in events
-            if e.kind == EventKind.SERVICE_ID.value and e.business_id == business.id
-        }
-        card_ids = touched & cached
-    service_query = select(service_ids).where(service_ids.c.business_id == business.id)
-    if cursor:
         changed = {
             e.mykey_id
             for e in events
             if e.kind == EventKind.SERVICE_ID.value and e.business_id == business.id
         }
+        touched = {
+            e.mykey_id
+            for e in events
+            if e.kind in (EventKind.BALANCE.value, EventKind.CARD.value) and e.mykey_id
+        }
+        card_ids = (touched | changed) & cached
         service_query = service_query.where(service_ids.c.mykey_id.in_(changed))
     service_list = [
         ServiceIdEntry(mykey_id=row.mykey_id, customer_id=row.customer_id)
@@ -237,7 +229,7 @@ def pull(
             Redemption(
                 voucher_number=row.number,
                 business_id=row.redeemer_business_id,
-                redeemed_at=_aware(row.redeemed_at),
+                redeemed_at=as_utc(row.redeemed_at),
             )
             for row in conn.execute(query.order_by(vouchers.c.number))
         ]
@@ -246,20 +238,17 @@ def pull(
         .where(terminals.c.id == terminal_id)
         .values(last_pull_at=now, pull_cursor=new_cursor)
     )
+    programs = programs_accepted_at(conn, business)
     return PullResponse(
         cursor=str(new_cursor),
         server_time=now,
-        cards=[_card_state(conn, m, business) for m in sorted(card_ids)],
+        cards=[_card_state(conn, m, programs) for m in sorted(card_ids)],
         service_ids=service_list,
         revocation=revocation_info(conn, signing_key, now),
         voucher_keys=_voucher_keys(conn, street),
         redemptions=redemptions,
-        programs=[_program_settings(p) for p in programs_accepted_at(conn, business)],
+        programs=[_program_settings(p) for p in programs],
     )
-
-
-def _aware(moment: datetime) -> datetime:
-    return as_utc(moment)
 
 
 def _voucher_keys(conn: Connection, street: str | None) -> list[VoucherKey]:

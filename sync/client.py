@@ -8,11 +8,11 @@ and its Japanese and English titles.
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 import requests
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from pydantic import BaseModel
 
 from sync.protocol import (
     ChallengeResponse,
@@ -95,9 +95,9 @@ class LedgerClient:
         """Close the HTTP connection pool."""
         self._http.close()
 
-    def _call(self, method: str, path: str, body: Any = None) -> Any:
-        content = b"" if body is None else json.dumps(body).encode("utf-8")
-        headers = {"Content-Type": "application/json"} if body is not None else {}
+    def _call(self, method: str, path: str, body: BaseModel | None = None) -> Any:
+        content = b"{}" if body is None else body.model_dump_json().encode("utf-8")
+        headers = {"Content-Type": "application/json"}
         prepared = requests.Request(
             method, self.base_url + path, data=content, headers=headers
         ).prepare()
@@ -108,21 +108,20 @@ class LedgerClient:
 
     def push(self, transactions: list[Transaction]) -> PushResponse:
         """Push a batch; each transaction's result comes back (idempotent by its ID)."""
-        body = PushRequest(transactions=transactions).model_dump(mode="json")
+        body = PushRequest(transactions=transactions)
         return PushResponse.model_validate(self._call("POST", "/v1/transactions/push", body))
 
     def authorize(self, transaction: Transaction) -> TransactionResult:
         """Online authorisation of one transaction; the result carries the new balance."""
-        body = transaction.model_dump(mode="json")
         return TransactionResult.model_validate(
-            self._call("POST", "/v1/transactions/authorize", body)
+            self._call("POST", "/v1/transactions/authorize", transaction)
         )
 
     def lookup(self, certificate_der: bytes) -> LookupResponse:
         """MyKey ID, status, balances usable here and the service ID here for a certificate."""
-        body = LookupRequest(certificate=b64encode(certificate_der)).model_dump(mode="json")
+        body = LookupRequest(certificate=b64encode(certificate_der))
         return LookupResponse.model_validate(self._call("POST", "/v1/lookup", body))
 
     def mykey_challenge(self) -> ChallengeResponse:
         """A one-time challenge for a MyKey ID set-up."""
-        return ChallengeResponse.model_validate(self._call("POST", "/v1/mykey/challenge", {}))
+        return ChallengeResponse.model_validate(self._call("POST", "/v1/mykey/challenge"))

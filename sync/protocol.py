@@ -18,7 +18,6 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
-PROTOCOL_VERSION = 1
 MAX_BATCH = 500
 MAX_POINTS = 10_000_000
 #: Upper bound of database ids on the wire (a 32-bit integer column).
@@ -27,7 +26,6 @@ MAX_ID = 2**31 - 1
 SIGNATURE_LABEL = "mykey"
 #: Components every signed terminal request covers (plus ``created``, ``keyid``, ``nonce``).
 COVERED_COMPONENTS = ("@method", "@path", "@query", "content-digest")
-SIGNATURE_ALGORITHM = "ed25519"
 
 MYKEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{4,16}$")
 VOUCHER_NUMBER_PATTERN = re.compile(r"^[0-9]{13}$")
@@ -118,8 +116,6 @@ CARD_SIGNED_KINDS = frozenset(
         TransactionKind.MYKEY_SETUP,
     }
 )
-#: Kinds that name a card by its certificate (signed or, for grants, read without PIN).
-CARD_KINDS = CARD_SIGNED_KINDS | {TransactionKind.GRANT}
 
 
 class Role(StrEnum):
@@ -305,6 +301,11 @@ def canonical_bytes(transaction: Transaction) -> bytes:
     data: dict[str, Any] = transaction.model_dump(mode="json")
     if data.get("card") is not None:
         data["card"] = {"certificate": data["card"]["certificate"]}
+    return _canonical_json(data)
+
+
+def _canonical_json(data: dict[str, Any]) -> bytes:
+    """Sorted-key, compact JSON in UTF-8: the one form of anything signed."""
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
         "utf-8"
     )
@@ -559,10 +560,7 @@ class PullResponse(_Model):
 
 def snapshot_bytes(snapshot: RevocationSnapshot) -> bytes:
     """What the server signs in a revocation snapshot (everything but the signature)."""
-    data = snapshot.model_dump(mode="json", exclude={"signature"})
-    return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode(
-        "utf-8"
-    )
+    return _canonical_json(snapshot.model_dump(mode="json", exclude={"signature"}))
 
 
 class Problem(BaseModel):

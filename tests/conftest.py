@@ -1,4 +1,5 @@
-"""Root fixtures: a real PostgreSQL 15 server for the tests marked ``postgres``.
+"""Root fixtures: a real PostgreSQL 15 server for the tests marked ``postgres``, migrated ledger
+databases on SQLite and on that server (tests/ledger and tests/ledger_ops).
 
 The server is started lazily (only when a test asks for it), once per session, on 127.0.0.1 with
 a random free port in a temporary folder, and stopped at the end of the session.  It never skips:
@@ -9,9 +10,13 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from sqlalchemy import Engine
 
+from server_stub.db.engine import make_engine
+from server_stub.db.migrate import migrate
 from tests.support.postgres import PostgresServer, PostgresUnavailableError
 
 
@@ -42,3 +47,22 @@ def fresh_postgres_url(postgres_server: PostgresServer) -> Iterator[str]:
     url = postgres_server.create_database(name)
     yield url
     postgres_server.drop_database(name)
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty ledger database on SQLite or on the real PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path / 'ledger.db'}"
+    else:
+        url = str(request.getfixturevalue("fresh_postgres_url"))
+    migrate(url)
+    return url
+
+
+@pytest.fixture
+def engine(db_url: str) -> Iterator[Engine]:
+    """An engine on ``db_url``."""
+    eng = make_engine(db_url)
+    yield eng
+    eng.dispose()

@@ -66,26 +66,24 @@ CA_VALIDITY_YEARS = 20
 CN_LENGTH = 23
 _CN_ALPHABET = string.digits + string.ascii_uppercase
 
-AUTH_CA_NAME = x509.Name(
-    [
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI-TEST"),
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "JPKI-TEST for user authentication"),
-        x509.NameAttribute(
-            NameOID.ORGANIZATIONAL_UNIT_NAME, "Test Agency for Local Authority Information Systems"
-        ),
-    ]
-)
-SIGN_CA_NAME = x509.Name(
-    [
-        x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
-        x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI-TEST"),
-        x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, "JPKI-TEST for digital signature"),
-        x509.NameAttribute(
-            NameOID.ORGANIZATIONAL_UNIT_NAME, "Test Agency for Local Authority Information Systems"
-        ),
-    ]
-)
+
+def _ca_name(purpose: str) -> x509.Name:
+    """The DN of a JPKI-TEST CA: ``C=JP, O=JPKI-TEST, OU=JPKI-TEST for <purpose>, OU=…``."""
+    return x509.Name(
+        [
+            x509.NameAttribute(NameOID.COUNTRY_NAME, "JP"),
+            x509.NameAttribute(NameOID.ORGANIZATION_NAME, "JPKI-TEST"),
+            x509.NameAttribute(NameOID.ORGANIZATIONAL_UNIT_NAME, f"JPKI-TEST for {purpose}"),
+            x509.NameAttribute(
+                NameOID.ORGANIZATIONAL_UNIT_NAME,
+                "Test Agency for Local Authority Information Systems",
+            ),
+        ]
+    )
+
+
+AUTH_CA_NAME = _ca_name("user authentication")
+SIGN_CA_NAME = _ca_name("digital signature")
 CRL_URL = "http://crl.jpki-test.invalid/user-auth.crl"
 OCSP_URL = "http://ocsp.jpki-test.invalid/"
 

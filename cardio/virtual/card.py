@@ -383,17 +383,21 @@ class VirtualJpkiCard:
             self.profile.sign_password_tries_left = value
         self.profile.save_counters()
 
+    def _selected_pin_ref(self, kind: _Kind) -> str:
+        """The PIN reference of the selected EF, which must be a PIN or key EF (``kind``)."""
+        if self._current_ef is None:
+            raise _Status(SW.NO_CURRENT_EF)
+        ef = self._files[self._current_ef]
+        if ef.kind is not kind or ef.pin_ref is None:
+            raise _Status(SW.CONDITIONS_NOT_SATISFIED)
+        return ef.pin_ref
+
     def _verify(self, c: _Command) -> tuple[bytes, int]:
         if c.p1 != 0x00 or c.p2 != 0x80:
             raise _Status(SW.WRONG_P1P2)
         if c.data and c.le is not None:
             raise _Status(SW.WRONG_LENGTH)
-        if self._current_ef is None:
-            raise _Status(SW.NO_CURRENT_EF)
-        ef = self._files[self._current_ef]
-        if ef.kind is not _Kind.PIN or ef.pin_ref is None:
-            raise _Status(SW.CONDITIONS_NOT_SATISFIED)
-        ref = ef.pin_ref
+        ref = self._selected_pin_ref(_Kind.PIN)
         tries = self._tries_left(ref)
         if not c.data:  # tries left, nothing spent
             return b"", 0x63C0 | tries
@@ -416,13 +420,9 @@ class VirtualJpkiCard:
             raise _Status(SW.WRONG_P1P2)
         if not c.data or len(c.data) > MAX_SIGN_INPUT or c.le not in (None, 256):
             raise _Status(SW.WRONG_LENGTH)
-        if self._current_ef is None:
-            raise _Status(SW.NO_CURRENT_EF)
-        ef = self._files[self._current_ef]
-        if ef.kind is not _Kind.KEY or ef.pin_ref is None:
-            raise _Status(SW.CONDITIONS_NOT_SATISFIED)
-        if ef.pin_ref not in self._verified:
+        ref = self._selected_pin_ref(_Kind.KEY)
+        if ref not in self._verified:
             raise _Status(SW.SECURITY_NOT_SATISFIED)
-        key = self.profile.auth_key if ef.pin_ref == "auth" else self.profile.sign_key
+        key = self.profile.auth_key if ref == "auth" else self.profile.sign_key
         length = (key.key_size + 7) // 8
         return raw_rsa_private(key, pkcs1_type1_pad(c.data, length)), SW.OK

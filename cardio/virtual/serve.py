@@ -19,13 +19,14 @@ from pathlib import Path
 from types import FrameType
 from typing import TextIO
 
+from cardio.virtual.card import ATRS, VirtualJpkiCard
 from cardio.virtual.errors import VirtualCardError
+from cardio.virtual.latency import PROFILES
+from cardio.virtual.profile import CardProfile
 from cardio.virtual.vpcd import VirtualCard, VpcdBridge
 
 log = logging.getLogger(__name__)
 
-LATENCIES = ("instant", "contact", "contactless")
-ATRS = ("contact", "contactless")
 DEFAULT_VPCD = "127.0.0.1:35963"
 CONNECT_WARNING_S = 3.0
 
@@ -60,12 +61,15 @@ def register_serve(commands: argparse._SubParsersAction) -> None:
     )
     parser.add_argument(
         "--latency",
-        choices=LATENCIES,
+        choices=tuple(PROFILES),
         default="instant",
         help="timing model of the card (default instant; contact ≈ a real contact card)",
     )
     parser.add_argument(
-        "--atr", choices=ATRS, default="contact", help="which example ATR the card answers with"
+        "--atr",
+        choices=tuple(ATRS),
+        default="contact",
+        help="which example ATR the card answers with",
     )
     parser.set_defaults(func=run_serve)
 
@@ -87,11 +91,8 @@ def _serve(
     stdin: TextIO,
     stdout: TextIO,
 ) -> int:
-    from cardio.virtual.card import CONTACT_ATR, CONTACTLESS_ATR, VirtualJpkiCard
-    from cardio.virtual.profile import CardProfile
-
     profile = CardProfile.load(profile_dir)  # VirtualCardError: missing or broken folder
-    atr = CONTACT_ATR if atr_name == "contact" else CONTACTLESS_ATR
+    atr = ATRS[atr_name]
 
     def new_card() -> VirtualCard:
         return VirtualJpkiCard(profile, atr=atr, latency=latency)

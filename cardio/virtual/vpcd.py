@@ -135,27 +135,23 @@ class VpcdBridge:
 
     def insert(self, card: VirtualCard) -> None:
         """Place ``card`` in the reader (a card already there is taken out first)."""
+        self._replace_card(card)
+        log.debug("%r: card inserted", self)
+
+    def remove(self) -> None:
+        """Take the card out; pcscd sees the reader empty at its next poll."""
+        self._replace_card(None)
+        log.debug("%r: card removed", self)
+
+    def _replace_card(self, card: VirtualCard | None) -> None:
+        """Put ``card`` (None: nothing) in the reader; the card taken out is powered off."""
         with self._lock:
-            previous = self._card
-            self._card = card
+            previous, self._card = self._card, card
             self._generation += 1
             self._drop_connection_locked()
             self._changed.notify_all()
         if previous is not None and previous is not card:
             previous.power_off()
-        log.debug("%r: card inserted", self)
-
-    def remove(self) -> None:
-        """Take the card out; pcscd sees the reader empty at its next poll."""
-        with self._lock:
-            previous = self._card
-            self._card = None
-            self._generation += 1
-            self._drop_connection_locked()
-            self._changed.notify_all()
-        if previous is not None:
-            previous.power_off()
-        log.debug("%r: card removed", self)
 
     def stop(self) -> None:
         """Remove the card, close the connection and end the thread."""

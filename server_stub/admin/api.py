@@ -144,13 +144,14 @@ def _period(month: str, to_month: str | None) -> tuple[Month, Month]:
 
 
 def _report_response(report: Report, fmt: ReportFormat) -> Response:
+    data = report.render(fmt).encode("utf-8")
     if fmt == "csv":
         return Response(
-            report.to_csv().encode("utf-8"),
+            data,
             media_type=CSV_MEDIA_TYPE,
             headers={"Content-Disposition": f'attachment; filename="{report.title}.csv"'},
         )
-    return Response(report.to_json().encode("utf-8"), media_type="application/json")
+    return Response(data, media_type="application/json")
 
 
 MonthQuery = Annotated[str, Query(pattern=r"^\d{4}-\d{1,2}$", description="YYYY-MM (JST)")]

@@ -11,7 +11,6 @@ import csv
 import io
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from server_stub.admin.errors import CsvImportError, RowError
@@ -61,9 +60,8 @@ def decode(data: bytes) -> str:
         ) from error
 
 
-def parse_csv(source: Path | bytes, columns: Sequence[Column]) -> list[CsvRow]:
-    """Parse ``source`` against ``columns``; raises CsvImportError listing every bad row."""
-    data = source.read_bytes() if isinstance(source, Path) else source
+def parse_csv(data: bytes, columns: Sequence[Column]) -> list[CsvRow]:
+    """Parse the file ``data`` against ``columns``; raises CsvImportError listing every bad row."""
     reader = csv.reader(io.StringIO(decode(data), newline=""))
     errors: list[RowError] = []
     try:

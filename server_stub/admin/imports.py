@@ -23,7 +23,6 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, select
@@ -45,10 +44,6 @@ class ImportResult:
 
     rows: int
     points: int = 0
-
-
-def _grant_program_id(raw: str) -> int:
-    return positive_int(raw)
 
 
 def _serial(raw: str) -> str:
@@ -73,7 +68,7 @@ def _fingerprint(raw: str) -> str:
 GRANT_COLUMNS = (
     Column("mykey_id", ("マイキーID", "MyKeyID"), text(16)),
     Column("points", ("ポイント", "付与ポイント", "ポイント数"), positive_int, required=False),
-    Column("grant_program_id", ("付与事業ID", "付与事業"), _grant_program_id, required=False),
+    Column("grant_program_id", ("付与事業ID", "付与事業"), positive_int, required=False),
     Column("reference", ("受付番号", "参照", "備考"), text(100), required=False),
 )
 
@@ -119,6 +114,14 @@ def apply_rows(
     return ImportResult(len(rows), points)
 
 
+def _require(rows: list[CsvRow], column: str, message: str) -> None:
+    """Refuse the file (every such row listed) when rows leave ``column`` empty and no
+    command-line default fills it."""
+    missing = [RowError(row.line, message) for row in rows if row.values[column] is None]
+    if missing:
+        raise CsvImportError(missing)
+
+
 def canonical_mykey_id(conn: Connection, mykey_id: str) -> str:
     """The MyKey ID as registered (IDs are unique case-insensitively); unchanged if unknown."""
     found = conn.execute(
@@ -135,27 +138,20 @@ def upload_reference(data: bytes, line: int) -> str:
 
 def import_grants(
     conn: Connection,
-    source: Path | bytes,
+    data: bytes,
     *,
     grant_program_id: int | None = None,
     now: datetime | None = None,
 ) -> ImportResult:
     """Bulk grants (ポイントアップロード) from CSV, all rows or none."""
-    data = source.read_bytes() if isinstance(source, Path) else source
     rows = parse_csv(data, GRANT_COLUMNS)
     if grant_program_id is None:
-        missing = [r.line for r in rows if r.values["grant_program_id"] is None]
-        if missing:
-            raise CsvImportError(
-                [
-                    RowError(
-                        line,
-                        "付与事業IDがありません (--grant-program で指定できます)"
-                        " / grant_program_id missing (or give --grant-program)",
-                    )
-                    for line in missing
-                ]
-            )
+        _require(
+            rows,
+            "grant_program_id",
+            "付与事業IDがありません (--grant-program で指定できます)"
+            " / grant_program_id missing (or give --grant-program)",
+        )
 
     def apply(row: CsvRow) -> int:
         values: dict[str, Any] = dict(row.values)
@@ -193,26 +189,20 @@ def _granted_points(conn: Connection, transfer_id: int) -> int:
 
 def import_service_ids(
     conn: Connection,
-    source: Path | bytes,
+    data: bytes,
     *,
     business_id: str | None = None,
     now: datetime | None = None,
 ) -> ImportResult:
     """Bulk service-ID links (customer / patron numbers) from CSV, all rows or none."""
-    rows = parse_csv(source, SERVICE_ID_COLUMNS)
+    rows = parse_csv(data, SERVICE_ID_COLUMNS)
     if business_id is None:
-        missing = [r.line for r in rows if r.values["business_id"] is None]
-        if missing:
-            raise CsvImportError(
-                [
-                    RowError(
-                        line,
-                        "事業者IDがありません (--business で指定できます)"
-                        " / business_id missing (or give --business)",
-                    )
-                    for line in missing
-                ]
-            )
+        _require(
+            rows,
+            "business_id",
+            "事業者IDがありません (--business で指定できます)"
+            " / business_id missing (or give --business)",
+        )
 
     def apply(row: CsvRow) -> int:
         operator.link_service_id(
@@ -228,10 +218,10 @@ def import_service_ids(
 
 
 def import_renewal_links(
-    conn: Connection, source: Path | bytes, *, now: datetime | None = None
+    conn: Connection, data: bytes, *, now: datetime | None = None
 ) -> ImportResult:
     """Certificate renewal links (old certificate -> new certificate) from CSV, all or none."""
-    rows = parse_csv(source, RENEWAL_COLUMNS)
+    rows = parse_csv(data, RENEWAL_COLUMNS)
 
     def apply(row: CsvRow) -> int:
         values = row.values

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-import importlib
 import logging
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import FastAPI
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cardio.auth import TrustStore
+from server_stub.admin import api as admin_api
 from server_stub.api import enroll, terminal
 from server_stub.api.problem import http_problem, install_problem_handlers
 from server_stub.api.state import LedgerState
@@ -62,18 +62,6 @@ class BodySizeLimit:
         await self.app(scope, replay, send)
 
 
-def _admin_router() -> APIRouter | None:
-    try:
-        module = importlib.import_module("server_stub.admin.api")
-    except ModuleNotFoundError as exc:
-        if exc.name != "server_stub.admin.api":
-            raise
-        log.info("no admin API module yet")
-        return None
-    router: APIRouter = module.router
-    return router
-
-
 def create_app(settings: Settings | None = None, **engine_kwargs: Any) -> FastAPI:
     """Build the app for ``settings`` (the database must already be migrated)."""
     settings = settings or Settings()
@@ -95,9 +83,7 @@ def create_app(settings: Settings | None = None, **engine_kwargs: Any) -> FastAP
     install_problem_handlers(app)
     app.include_router(enroll.router)
     app.include_router(terminal.router)
-    admin = _admin_router()
-    if admin is not None:
-        app.include_router(admin)
+    app.include_router(admin_api.router)
 
     @app.get("/v1/health", tags=["meta"], summary="Liveness")
     def health() -> dict[str, str]:

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import hmac
-from typing import Annotated
+from collections.abc import Callable
+from typing import Annotated, TypeVar
 
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import APIKeyHeader
+from sqlalchemy import Engine
 
 from server_stub.api.signatures import (
     AuthenticatedTerminal,
@@ -22,6 +24,7 @@ from sync.protocol import Role
 
 OPERATOR_KEY_HEADER = "X-Operator-Key"
 _operator_header = APIKeyHeader(name=OPERATOR_KEY_HEADER, auto_error=False)
+T = TypeVar("T")
 
 
 def get_state(request: Request) -> LedgerState:
@@ -43,16 +46,19 @@ def _message(request: Request) -> SignedMessage:
     return SignedMessage(method=request.method, url=url, headers=request.headers)
 
 
-async def require_terminal(request: Request, state: State) -> AuthenticatedTerminal:
-    """The enrolled, active terminal that signed this request (RFC 9421), or 401/403."""
+async def _verified(
+    request: Request, state: LedgerState, check: Callable[[Engine, SignedMessage, bytes, int], T]
+) -> T:
+    """``check`` (a verification of :mod:`server_stub.api.signatures`) of this request."""
     body = await request.body()
     return await run_in_threadpool(
-        authenticate_request,
-        state.engine,
-        _message(request),
-        body,
-        state.settings.max_skew_seconds,
+        check, state.engine, _message(request), body, state.settings.max_skew_seconds
     )
+
+
+async def require_terminal(request: Request, state: State) -> AuthenticatedTerminal:
+    """The enrolled, active terminal that signed this request (RFC 9421), or 401/403."""
+    return await _verified(request, state, authenticate_request)
 
 
 Terminal = Annotated[AuthenticatedTerminal, Depends(require_terminal)]
@@ -62,14 +68,7 @@ async def require_signed_request(request: Request, state: State) -> VerifiedRequ
     """Like :func:`require_terminal`, but the nonce is left for the endpoint to store in its
     own database transaction (:func:`server_stub.api.signatures.record_request`): one commit
     per request instead of two. The endpoint must record it before it answers."""
-    body = await request.body()
-    return await run_in_threadpool(
-        verify_request_alone,
-        state.engine,
-        _message(request),
-        body,
-        state.settings.max_skew_seconds,
-    )
+    return await _verified(request, state, verify_request_alone)
 
 
 SignedRequest = Annotated[VerifiedRequest, Depends(require_signed_request)]

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
+
+from sqlalchemy import Connection
 
 from server_stub.admin.common import add_db_argument, connection, number, run_safely
 from server_stub.admin.errors import AdminError
@@ -94,46 +97,36 @@ def _check_period(args: argparse.Namespace) -> None:
         raise AdminError(str(error)) from None
 
 
-def _emit(report: Report, args: argparse.Namespace) -> int:
-    data = report.render(args.format).encode("utf-8")
-    if args.output is not None:
-        args.output.write_bytes(data)
-    else:
-        sys.stdout.buffer.write(data)
-        sys.stdout.flush()
-    return 0
+def _command(
+    build: Callable[[Connection, argparse.Namespace], Report], *, period: bool = False
+) -> Callable[[argparse.Namespace], int]:
+    """A report command: check the period (month reports), build the report on a read
+    connection and write it in the chosen format to the file or stdout."""
+
+    def run(args: argparse.Namespace) -> int:
+        def body() -> int:
+            if period:
+                _check_period(args)
+            with connection(args.db) as conn:
+                data = build(conn, args).render(args.format).encode("utf-8")
+            if args.output is not None:
+                args.output.write_bytes(data)
+            else:
+                sys.stdout.buffer.write(data)
+                sys.stdout.flush()
+            return 0
+
+        return run_safely(body)
+
+    return run
 
 
-def _issuance(args: argparse.Namespace) -> int:
-    def run() -> int:
-        _check_period(args)
-        with connection(args.db) as conn:
-            return _emit(queries.issuance(conn, args.month, args.to_month), args)
-
-    return run_safely(run)
-
-
-def _settlement(args: argparse.Namespace) -> int:
-    def run() -> int:
-        _check_period(args)
-        with connection(args.db) as conn:
-            report = queries.settlement(conn, args.month, args.to_month, args.business)
-            return _emit(report, args)
-
-    return run_safely(run)
-
-
-def _history(args: argparse.Namespace) -> int:
-    def run() -> int:
-        with connection(args.db) as conn:
-            return _emit(queries.history(conn, args.mykey_id, args.program), args)
-
-    return run_safely(run)
-
-
-def _terminals(args: argparse.Namespace) -> int:
-    def run() -> int:
-        with connection(args.db) as conn:
-            return _emit(queries.terminals_report(conn), args)
-
-    return run_safely(run)
+_issuance = _command(
+    lambda conn, args: queries.issuance(conn, args.month, args.to_month), period=True
+)
+_settlement = _command(
+    lambda conn, args: queries.settlement(conn, args.month, args.to_month, args.business),
+    period=True,
+)
+_history = _command(lambda conn, args: queries.history(conn, args.mykey_id, args.program))
+_terminals = _command(lambda conn, _args: queries.terminals_report(conn))

@@ -5,9 +5,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
-from zoneinfo import ZoneInfo
 
-JST = ZoneInfo("Asia/Tokyo")
+from server_stub.clock import JST, as_utc
 
 _MONTH = re.compile(r"^(\d{4})-(\d{1,2})$")
 MIN_YEAR, MAX_YEAR = 2000, 2999
@@ -34,19 +33,9 @@ class Month:
             raise ValueError(f"月は YYYY-MM で指定してください / month must be YYYY-MM: {text!r}")
         return cls(int(match.group(1)), int(match.group(2)))
 
-    @classmethod
-    def of(cls, moment: datetime) -> Month:
-        """The JST month containing ``moment`` (a naive value is taken as UTC)."""
-        local = to_jst(moment)
-        return cls(local.year, local.month)
-
     def next(self) -> Month:
         """The following month."""
         return Month(self.year + self.month // 12, self.month % 12 + 1)
-
-    def first_day(self) -> date:
-        """The 1st of the month."""
-        return date(self.year, self.month, 1)
 
     def bounds_utc(self) -> tuple[datetime, datetime]:
         """[start, end) of the month in JST, as aware UTC datetimes."""
@@ -77,14 +66,7 @@ def months(first: Month, last: Month) -> list[Month]:
 
 def to_jst(moment: datetime) -> datetime:
     """``moment`` in JST; a naive value (SQLite keeps no zone) is taken as UTC."""
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(JST)
-
-
-def jst_date(moment: datetime) -> date:
-    """The JST calendar date of ``moment``."""
-    return to_jst(moment).date()
+    return as_utc(moment).astimezone(JST)
 
 
 def parse_date(text: str) -> date:

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import Connection, and_, case, func, literal, or_, select
 
+from server_stub.clock import jst_date
 from server_stub.db.schema import (
     accounts,
     businesses,
@@ -27,7 +28,7 @@ from server_stub.db.schema import (
     transfers,
 )
 from server_stub.reports.output import Report
-from server_stub.reports.period import Month, jst_date, months, to_jst
+from server_stub.reports.period import Month, months, to_jst
 
 ISSUANCE_COLUMNS = (
     ("month", "月 / month"),
@@ -95,22 +96,20 @@ HISTORY_KINDS = {
 def issuance(conn: Connection, first: Month, last: Month | None = None) -> Report:
     """Monthly issuance by department and grant program, ordinary/premium split."""
     rows: list[dict[str, Any]] = []
+    is_premium = grant_programs.c.category == "premium"
+    ordinary = func.sum(case((is_premium, 0), else_=transfers.c.points))
+    premium = func.sum(case((is_premium, transfers.c.points), else_=0))
+    keys = (
+        point_programs.c.id,
+        point_programs.c.name,
+        grant_programs.c.department,
+        grant_programs.c.id,
+        grant_programs.c.name,
+    )
     for month in months(first, last or first):
         start, end = month.bounds_utc()
-        is_premium = grant_programs.c.category == "premium"
-        ordinary = func.sum(case((is_premium, 0), else_=transfers.c.points))
-        premium = func.sum(case((is_premium, transfers.c.points), else_=0))
         query = (
-            select(
-                point_programs.c.id,
-                point_programs.c.name,
-                grant_programs.c.department,
-                grant_programs.c.id,
-                grant_programs.c.name,
-                func.count(transfers.c.id),
-                ordinary,
-                premium,
-            )
+            select(*keys, func.count(transfers.c.id), ordinary, premium)
             .select_from(
                 transfers.join(
                     point_programs, point_programs.c.id == transfers.c.program_id
@@ -121,13 +120,7 @@ def issuance(conn: Connection, first: Month, last: Month | None = None) -> Repor
                 transfers.c.created_at >= start,
                 transfers.c.created_at < end,
             )
-            .group_by(
-                point_programs.c.id,
-                point_programs.c.name,
-                grant_programs.c.department,
-                grant_programs.c.id,
-                grant_programs.c.name,
-            )
+            .group_by(*keys)
             .order_by(point_programs.c.id, grant_programs.c.department, grant_programs.c.id)
         )
         for pid, pname, dept, gid, gname, count, ordinary_pts, premium_pts in conn.execute(query):
@@ -155,6 +148,13 @@ def settlement(
     rows: list[dict[str, Any]] = []
     is_use = transfers.c.kind == "use"
     is_redeem = transfers.c.kind == "voucher_post"
+    keys = (
+        businesses.c.id,
+        businesses.c.name,
+        businesses.c.street_id,
+        point_programs.c.id,
+        point_programs.c.name,
+    )
     for month in months(first, last or first):
         start, end = month.bounds_utc()
         conditions = [
@@ -166,11 +166,7 @@ def settlement(
             conditions.append(transfers.c.business_id == business_id)
         query = (
             select(
-                businesses.c.id,
-                businesses.c.name,
-                businesses.c.street_id,
-                point_programs.c.id,
-                point_programs.c.name,
+                *keys,
                 func.sum(case((is_use, 1), else_=0)),
                 func.sum(case((is_use, transfers.c.points), else_=0)),
                 func.sum(case((is_redeem, 1), else_=0)),
@@ -182,13 +178,7 @@ def settlement(
                 )
             )
             .where(and_(*conditions))
-            .group_by(
-                businesses.c.id,
-                businesses.c.name,
-                businesses.c.street_id,
-                point_programs.c.id,
-                point_programs.c.name,
-            )
+            .group_by(*keys)
             .order_by(businesses.c.id, point_programs.c.id)
         )
         for bid, bname, street, pid, pname, uses, use_pts, reds, red_pts in conn.execute(query):
@@ -218,16 +208,19 @@ def terminals_report(conn: Connection) -> Report:
     def count(condition: Any) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    keys = (
+        terminals.c.id,
+        terminals.c.business_id,
+        businesses.c.name,
+        terminals.c.roles,
+        terminals.c.status,
+        terminals.c.enrolled_at,
+        terminals.c.last_seen_at,
+        terminals.c.last_pull_at,
+    )
     query = (
         select(
-            terminals.c.id,
-            terminals.c.business_id,
-            businesses.c.name,
-            terminals.c.roles,
-            terminals.c.status,
-            terminals.c.enrolled_at,
-            terminals.c.last_seen_at,
-            terminals.c.last_pull_at,
+            *keys,
             func.count(tx.c.id),
             count(tx.c.offline.is_(True)),
             count(tx.c.status == "accepted_offline"),
@@ -239,16 +232,7 @@ def terminals_report(conn: Connection) -> Report:
                 tx, tx.c.terminal_id == terminals.c.id
             )
         )
-        .group_by(
-            terminals.c.id,
-            terminals.c.business_id,
-            businesses.c.name,
-            terminals.c.roles,
-            terminals.c.status,
-            terminals.c.enrolled_at,
-            terminals.c.last_seen_at,
-            terminals.c.last_pull_at,
-        )
+        .group_by(*keys)
         .order_by(terminals.c.business_id, terminals.c.id)
     )
     rows = [
@@ -294,17 +278,17 @@ def history(conn: Connection, mykey_id: str, program_id: int | None = None) -> R
     if program_id is not None:
         conditions.append(accounts.c.program_id == program_id)
     place = func.coalesce(grant_programs.c.name, businesses.c.name, literal(""))
+    keys = (
+        transfers.c.id,
+        transfers.c.created_at,
+        transfers.c.kind,
+        point_programs.c.id,
+        point_programs.c.name,
+        place,
+        transfers.c.voucher_number,
+    )
     query = (
-        select(
-            transfers.c.id,
-            transfers.c.created_at,
-            transfers.c.kind,
-            point_programs.c.id,
-            point_programs.c.name,
-            place,
-            transfers.c.voucher_number,
-            func.sum(signed),
-        )
+        select(*keys, func.sum(signed))
         .select_from(
             legs.join(accounts, accounts.c.id == legs.c.account_id)
             .join(transfers, transfers.c.id == legs.c.transfer_id)
@@ -313,15 +297,7 @@ def history(conn: Connection, mykey_id: str, program_id: int | None = None) -> R
             .outerjoin(businesses, businesses.c.id == transfers.c.business_id)
         )
         .where(*conditions)
-        .group_by(
-            transfers.c.id,
-            transfers.c.created_at,
-            transfers.c.kind,
-            point_programs.c.id,
-            point_programs.c.name,
-            place,
-            transfers.c.voucher_number,
-        )
+        .group_by(*keys)
         .order_by(transfers.c.id)
     )
     balances: dict[int, int] = defaultdict(int)
@@ -352,4 +328,4 @@ def _describe(kind: str, where: str, voucher: str | None) -> str:
     return where
 
 
-__all__ = ["history", "issuance", "settlement", "terminals_report", "to_jst"]
+__all__ = ["history", "issuance", "settlement", "terminals_report"]

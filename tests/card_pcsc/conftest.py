@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 
 from cardio.virtual.ca import TestCA
 from cardio.virtual.profile import CardProfile
@@ -62,12 +61,9 @@ def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
 
 
 @pytest.fixture(scope="session")
-def trust_dir(test_ca: TestCA, tmp_path_factory: pytest.TempPathFactory) -> Path:
+def trust_dir(test_ca: TestCA) -> Path:
     """A trust-anchor folder holding only the test CA's certificate (PEM)."""
-    directory = tmp_path_factory.mktemp("trust")
-    pem = test_ca.certificate.public_bytes(serialization.Encoding.PEM)
-    (directory / "test-ca.pem").write_bytes(pem)
-    return directory
+    return test_ca.trust_directory
 
 
 @pytest.fixture(scope="session")

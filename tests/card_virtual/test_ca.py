@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.x509.oid import ExtensionOID, NameOID
+from cryptography.x509.oid import NameOID
 
 from cardio.virtual.ca import JPKI_AUTH_POLICY_OID, TestCA, add_years, fingerprint
 from cardio.virtual.errors import FolderInUseError, ForeignCertificateError, PinFormatError
@@ -31,7 +31,7 @@ def test_user_auth_certificate_has_the_jpki_shape(profile: CardProfile) -> None:
     assert isinstance(key, rsa.RSAPublicKey)
     assert (key.key_size, key.public_numbers().e) == (2048, 65537)
     assert certificate.signature_algorithm_oid == x509.SignatureAlgorithmOID.RSA_WITH_SHA256
-    usage = certificate.extensions.get_extension_for_oid(ExtensionOID.KEY_USAGE)
+    usage = certificate.extensions.get_extension_for_class(x509.KeyUsage)
     assert usage.critical and usage.value.digital_signature
     assert not (usage.value.key_cert_sign or usage.value.key_encipherment)
     assert policies(certificate) == [JPKI_AUTH_POLICY_OID]
@@ -89,7 +89,7 @@ def test_revoked_serial_is_listed_in_a_signed_crl(fresh_ca: TestCA, profile: Car
     fresh_ca.revoke(profile.auth_certificate)  # idempotent
     now = datetime.now(UTC)
     crl = TestCA.load(fresh_ca.directory).crl(now=now, next_update=timedelta(hours=6))
-    assert crl.is_signature_valid(fresh_ca.certificate.public_key())
+    assert crl.is_signature_valid(fresh_ca.private_key.public_key())
     assert crl.issuer == fresh_ca.certificate.subject
     assert [r.serial_number for r in crl] == [profile.auth_certificate.serial_number]
     assert crl.get_revoked_certificate_by_serial_number(profile.auth_certificate.serial_number)

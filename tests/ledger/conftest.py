@@ -1,5 +1,5 @@
-"""Ledger fixtures: a migrated database (SQLite, and PostgreSQL under the ``postgres`` marker),
-a test JPKI CA with a few cards, reference data, the app, and enrolled signing terminals."""
+"""Ledger fixtures: a test JPKI CA with a few cards, reference data, the app, and enrolled signing
+terminals (the migrated databases come from tests/conftest.py)."""
 
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ from cardio.virtual.ca import TestCA
 from cardio.virtual.profile import CardProfile
 from server_stub import operator as op
 from server_stub.api.app import create_app
-from server_stub.db.engine import make_engine
-from server_stub.db.migrate import migrate
 from server_stub.settings import Settings
 from tests.ledger.support import SigningTerminal, raw_public
 
@@ -28,26 +26,6 @@ with warnings.catch_warnings():
 
 OPERATOR_KEY = "operator-secret-for-tests"
 KAWASAKI = "141305"
-
-
-@pytest.fixture(
-    params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)], scope="function"
-)
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated, empty ledger database on SQLite or on the real PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    else:
-        url = str(request.getfixturevalue("fresh_postgres_url"))
-    migrate(url)
-    return url
-
-
-@pytest.fixture
-def engine(db_url: str) -> Iterator[Engine]:
-    eng = make_engine(db_url)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture(scope="session")
@@ -92,6 +70,21 @@ def build_world(engine: Engine) -> World:
         )
         grant = op.create_grant_program(conn, program, "献血", "健康福祉局", 500)
     return World(program, event, grant)
+
+
+def resident(
+    engine: Engine, world: World, card: CardProfile, mykey_id: str, points: int = 0
+) -> None:
+    """Register ``mykey_id`` for ``card`` and, if ``points``, grant them (the world's grant)."""
+    with engine.begin() as conn:
+        op.create_mykey_id(conn, mykey_id, card.auth_certificate)
+        if points:
+            op.grant_points(conn, world.grant_program_id, mykey_id, points)
+
+
+def use(world: World, points: int, program: int | None = None) -> dict[str, object]:
+    """A point-use payload (default: the world's municipal program)."""
+    return {"kind": "point_use", "program_id": program or world.program_id, "points": points}
 
 
 @pytest.fixture

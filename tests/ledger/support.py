@@ -70,21 +70,9 @@ class SigningTerminal:
         at: datetime | None = None,
     ) -> Transaction:
         """A transaction of this terminal; with a card, its certificate and signature."""
-        base: dict[str, Any] = {
-            "id": str(uuid7()),
-            "terminal_id": self.terminal_id,
-            "business_id": self.business_id,
-            "terminal_time": (at or datetime.now(UTC)).isoformat(),
-            "offline": offline,
-            "payload": payload,
-        }
-        if card is not None:
-            der = card.auth_certificate.public_bytes(serialization.Encoding.DER)
-            base["card"] = {"certificate": b64encode(der)}
-        tx = Transaction.model_validate(base)
-        if card is not None and signed:
-            tx = sign_with_card(tx, card)
-        return tx
+        return card_tx(
+            self.terminal_id, self.business_id, payload, card, offline=offline, signed=signed, at=at
+        )
 
     def push(self, *txs: Transaction) -> httpx.Response:
         return self.call(
@@ -98,6 +86,34 @@ class SigningTerminal:
         assert response.status_code == 200, response.text
         result: dict[str, Any] = response.json()
         return result
+
+
+def card_tx(
+    terminal_id: str,
+    business_id: str,
+    payload: dict[str, Any],
+    card: CardProfile | None = None,
+    *,
+    offline: bool = False,
+    signed: bool = True,
+    at: datetime | None = None,
+) -> Transaction:
+    """A transaction of ``terminal_id``; with a card, its certificate and (if ``signed``) its
+    signature."""
+    base: dict[str, Any] = {
+        "id": str(uuid7()),
+        "terminal_id": terminal_id,
+        "business_id": business_id,
+        "terminal_time": (at or datetime.now(UTC)).isoformat(),
+        "offline": offline,
+        "payload": payload,
+    }
+    if card is not None:
+        base["card"] = {"certificate": certificate_b64(card)}
+    tx = Transaction.model_validate(base)
+    if card is not None and signed:
+        tx = sign_with_card(tx, card)
+    return tx
 
 
 def sign_with_card(tx: Transaction, card: CardProfile) -> Transaction:

@@ -17,7 +17,7 @@ from cardio.virtual.profile import CardProfile
 from server_stub import operator as op
 from server_stub.audit import audit
 from sync.protocol import RevocationSnapshot, snapshot_bytes
-from tests.ledger.conftest import TestClient, World, enroll
+from tests.ledger.conftest import TestClient, World, enroll, resident, use
 from tests.ledger.support import (
     SigningTerminal,
     certificate_b64,
@@ -25,17 +25,6 @@ from tests.ledger.support import (
     today_jst,
     voucher_number,
 )
-
-
-def _resident(engine: Engine, card: CardProfile, mykey_id: str, world: World, points: int) -> None:
-    with engine.begin() as conn:
-        op.create_mykey_id(conn, mykey_id, card.auth_certificate)
-        if points:
-            op.grant_points(conn, world.grant_program_id, mykey_id, points)
-
-
-def _use(world: World, points: int, program: int | None = None) -> dict[str, object]:
-    return {"kind": "point_use", "program_id": program or world.program_id, "points": points}
 
 
 def _assert_clean(engine: Engine) -> None:
@@ -46,22 +35,22 @@ def _assert_clean(engine: Engine) -> None:
 def test_point_use_refusals_say_why(
     shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    _resident(engine, cards[0], "MY100001", world, 500)
-    too_much = shop.authorize(shop.tx(_use(world, 600), cards[0]))
+    resident(engine, world, cards[0], "MY100001", 500)
+    too_much = shop.authorize(shop.tx(use(world, 600), cards[0]))
     assert too_much["status"] == "rejected"
     assert too_much["reason"] == "insufficient-balance"
     assert "不足" in too_much["message_ja"]
-    unsigned = shop.authorize(shop.tx(_use(world, 10), cards[0], signed=False))
+    unsigned = shop.authorize(shop.tx(use(world, 10), cards[0], signed=False))
     assert unsigned["reason"] == "card-signature-invalid"
-    forged = shop.tx(_use(world, 10), cards[0])
+    forged = shop.tx(use(world, 10), cards[0])
     assert forged.card is not None
     other_card = forged.model_copy(
         update={"card": forged.card.model_copy(update={"certificate": certificate_b64(cards[1])})}
     )
     assert shop.authorize(other_card)["reason"] == "card-signature-invalid"
-    unknown = shop.authorize(shop.tx(_use(world, 10), cards[2]))
+    unknown = shop.authorize(shop.tx(use(world, 10), cards[2]))
     assert unknown["reason"] == "unknown-mykey-id"
-    ok = shop.authorize(shop.tx(_use(world, 500), cards[0]))
+    ok = shop.authorize(shop.tx(use(world, 500), cards[0]))
     assert (ok["status"], ok["balance"], ok["mykey_id"]) == ("applied", 0, "MY100001")
     _assert_clean(engine)
 
@@ -73,24 +62,24 @@ def test_special_event_points_only_where_accepted(
     world: World,
     cards: list[CardProfile],
 ) -> None:
-    _resident(engine, cards[0], "MY100002", world, 0)
+    resident(engine, world, cards[0], "MY100002")
     with engine.begin() as conn:
         event_grant = op.create_grant_program(conn, world.event_program_id, "実証", "経済局", 300)
         op.grant_points(conn, event_grant, "MY100002")
-    refused = shop2.authorize(shop2.tx(_use(world, 100, world.event_program_id), cards[0]))
+    refused = shop2.authorize(shop2.tx(use(world, 100, world.event_program_id), cards[0]))
     assert refused["reason"] == "program-not-accepted"
-    accepted = shop.authorize(shop.tx(_use(world, 100, world.event_program_id), cards[0]))
+    accepted = shop.authorize(shop.tx(use(world, 100, world.event_program_id), cards[0]))
     assert (accepted["status"], accepted["balance"]) == ("applied", 200)
 
 
 def test_offline_acceptance_records_overdraft_within_limits(
     shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    _resident(engine, cards[0], "MY100003", world, 1000)
+    resident(engine, world, cards[0], "MY100003", 1000)
     results = shop.push(
-        shop.tx(_use(world, 2500), cards[0], offline=True),
-        shop.tx(_use(world, 3500), cards[0], offline=True),  # over 3,000 per transaction
-        shop.tx(_use(world, 2600), cards[0], offline=True),  # over 5,000 per card per day
+        shop.tx(use(world, 2500), cards[0], offline=True),
+        shop.tx(use(world, 3500), cards[0], offline=True),  # over 3,000 per transaction
+        shop.tx(use(world, 2600), cards[0], offline=True),  # over 5,000 per card per day
     ).json()["results"]
     assert [r["status"] for r in results] == ["accepted_offline", "rejected", "rejected"]
     assert results[0]["overdraft"] == 1500 and results[0]["balance"] == 0
@@ -111,7 +100,7 @@ def test_lookup_follows_renewal_and_shows_service_id(
     test_ca: TestCA,
     tmp_path: Path,
 ) -> None:
-    _resident(engine, cards[0], "MY100004", world, 500)
+    resident(engine, world, cards[0], "MY100004", 500)
     renewed = test_ca.issue_card(tmp_path / "renewed", "1234", renew_from=cards[0])
     unknown = library.call("POST", "/v1/lookup", {"certificate": certificate_b64(renewed)})
     assert unknown.json()["status"] == "unregistered"
@@ -131,7 +120,7 @@ def test_lookup_follows_renewal_and_shows_service_id(
 def test_mykey_setup_with_challenge_and_candidates(
     office: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    _resident(engine, cards[1], "TAKEN1", world, 0)
+    resident(engine, world, cards[1], "TAKEN1")
     availability = office.call("GET", "/v1/mykey/availability?mykey_id=taken1").json()
     assert availability["available"] is False and availability["candidates"]
     challenge = office.call("POST", "/v1/mykey/challenge").json()["challenge"]
@@ -174,7 +163,7 @@ def test_vouchers_issue_redeem_once_and_conflicts(
     world: World,
     cards: list[CardProfile],
 ) -> None:
-    _resident(engine, cards[0], "MY100005", world, 3000)
+    resident(engine, world, cards[0], "MY100005", 3000)
     issued = _issue(office, cards[0], world, [(11, 500), (12, 500), (13, 500)])
     assert (issued["status"], issued["balance"]) == ("applied", 1500)
     redeem = {"kind": "voucher_redeem", "number": voucher_number(11)}
@@ -208,7 +197,7 @@ def test_vouchers_issue_redeem_once_and_conflicts(
 def test_voucher_issue_refused_beyond_balance(
     office: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    _resident(engine, cards[0], "MY100006", world, 600)
+    resident(engine, world, cards[0], "MY100006", 600)
     refused = _issue(office, cards[0], world, [(21, 500), (22, 500)])
     assert refused["reason"] == "insufficient-balance"
     ok = _issue(office, cards[0], world, [(21, 500)])
@@ -219,7 +208,7 @@ def test_voucher_issue_refused_beyond_balance(
 def test_grant_by_municipal_terminal(
     municipal: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    _resident(engine, cards[0], "MY100007", world, 0)
+    resident(engine, world, cards[0], "MY100007")
     granted = municipal.authorize(
         municipal.tx(
             {"kind": "grant", "grant_program_id": world.grant_program_id}, cards[0], signed=False
@@ -236,9 +225,9 @@ def test_pull_is_incremental_and_snapshot_is_signed(
     cards: list[CardProfile],
     test_ca: TestCA,
 ) -> None:
-    _resident(engine, cards[0], "MY100008", world, 800)
-    _resident(engine, cards[1], "MY100009", world, 100)
-    assert shop.authorize(shop.tx(_use(world, 100), cards[0]))["status"] == "applied"
+    resident(engine, world, cards[0], "MY100008", 800)
+    resident(engine, world, cards[1], "MY100009", 100)
+    assert shop.authorize(shop.tx(use(world, 100), cards[0]))["status"] == "applied"
     first = shop.call("GET", "/v1/pull").json()
     assert [c["mykey_id"] for c in first["cards"]] == ["MY100008"]  # only cards seen here
     assert first["cards"][0]["balances"][0]["points"] == 700
@@ -265,7 +254,7 @@ def test_pull_is_incremental_and_snapshot_is_signed(
     assert delta["revocation"]["age_seconds"] is not None
     enroll_key = _server_key(client, engine)
     enroll_key.verify(base64.b64decode(snapshot.signature), snapshot_bytes(snapshot))
-    refused = shop.authorize(shop.tx(_use(world, 1), cards[3]))
+    refused = shop.authorize(shop.tx(use(world, 1), cards[3]))
     assert refused["reason"] == "certificate-revoked"
 
 
@@ -329,13 +318,13 @@ def test_openapi_lists_the_terminal_api(client: TestClient) -> None:
 def test_bad_input_is_refused_cleanly_and_loses_nothing(
     shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    _resident(engine, cards[0], "MY100010", world, 300)
+    resident(engine, world, cards[0], "MY100010", 300)
     garbage = shop.call("POST", "/v1/lookup", {"certificate": "%%%"})
     assert garbage.status_code == 422
     assert garbage.json()["code"] == "invalid-input"
     not_a_cert = shop.call("POST", "/v1/lookup", {"certificate": "AAAAAAAA"})
     assert (not_a_cert.status_code, not_a_cert.json()["code"]) == (422, "certificate-rejected")
-    good = shop.tx(_use(world, 100), cards[0])
+    good = shop.tx(use(world, 100), cards[0])
     body = good.model_dump(mode="json")
     huge = dict(body, payload=dict(body["payload"], program_id=2**63))
     far = dict(body, terminal_time="9999-12-31T23:59:59-12:00")
@@ -359,7 +348,7 @@ def test_oversized_chunked_body_is_refused(client: TestClient) -> None:
 def test_attendance_tap_grants_once_per_event(
     municipal: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    _resident(engine, cards[0], "MY100011", world, 0)
+    resident(engine, world, cards[0], "MY100011")
     tap = {"kind": "grant", "grant_program_id": world.grant_program_id, "event": "救命講習-11/24"}
     first = municipal.authorize(municipal.tx(tap, cards[0], signed=False))
     second = municipal.authorize(municipal.tx(tap, cards[0], signed=False))
@@ -378,11 +367,11 @@ def test_suspended_mykey_and_foreign_street_and_stale_offline_are_refused(
     world: World,
     cards: list[CardProfile],
 ) -> None:
-    _resident(engine, cards[0], "MY100012", world, 2000)
+    resident(engine, world, cards[0], "MY100012", 2000)
     # a card signature binds the terminal: another terminal cannot reuse it
-    signed_for_shop = shop.tx(_use(world, 10), cards[0])
+    signed_for_shop = shop.tx(use(world, 10), cards[0])
     assert signed_for_shop.card is not None
-    stolen = shop2.tx(_use(world, 10)).model_copy(
+    stolen = shop2.tx(use(world, 10)).model_copy(
         update={"id": signed_for_shop.id, "card": signed_for_shop.card}
     )
     assert shop2.authorize(stolen)["reason"] == "card-signature-invalid"
@@ -405,12 +394,12 @@ def test_suspended_mykey_and_foreign_street_and_stale_offline_are_refused(
     # no offline acceptance 72 h after the last sync
     assert shop.call("GET", "/v1/pull").status_code == 200
     late = datetime.now(UTC) + timedelta(hours=73)
-    stale = shop.push(shop.tx(_use(world, 10), cards[0], offline=True, at=late))
+    stale = shop.push(shop.tx(use(world, 10), cards[0], offline=True, at=late))
     assert stale.json()["results"][0]["reason"] == "offline-limit-exceeded"
     # a suspended MyKey ID cannot spend
     with engine.begin() as conn:
         op.set_mykey_status(conn, "MY100012", "suspended")
-    suspended = shop.authorize(shop.tx(_use(world, 10), cards[0]))
+    suspended = shop.authorize(shop.tx(use(world, 10), cards[0]))
     assert suspended["reason"] == "mykey-not-active"
     look = library.call("POST", "/v1/lookup", {"certificate": certificate_b64(cards[0])}).json()
     assert look["status"] == "suspended"
@@ -422,7 +411,7 @@ def test_card_from_a_ca_the_server_does_not_trust_is_refused(
 ) -> None:
     # Same DN as the trusted test CA, another key: the card's signature is valid, its chain is not.
     impostor = TestCA.init(tmp_path / "impostor-ca").issue_card(tmp_path / "impostor", "1111")
-    result = shop.push(shop.tx(_use(world, 100), impostor)).json()["results"][0]
+    result = shop.push(shop.tx(use(world, 100), impostor)).json()["results"][0]
     assert (result["status"], result["reason"]) == ("rejected", "certificate-rejected")
     looked_up = shop.call("POST", "/v1/lookup", {"certificate": certificate_b64(impostor)})
     assert (looked_up.status_code, looked_up.json()["code"]) == (422, "certificate-rejected")

@@ -9,35 +9,32 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
 from sqlalchemy import Engine, insert
 
 from cardio.auth import TrustStore
 from cardio.virtual.ca import TestCA
 from cardio.virtual.profile import CardProfile
-from server_stub import operator as op
 from server_stub.audit import audit
 from server_stub.catalog import get_business
 from server_stub.db.schema import terminals
 from server_stub.posting import AccountKind, balance_of
-from server_stub.processing import TerminalContext, process
-from sync.protocol import Transaction, b64encode, uuid7
-from tests.ledger.conftest import World
-from tests.ledger.support import sign_with_card
+from server_stub.processing import TerminalContext, process_all
+from sync.protocol import Transaction
+from tests.ledger.conftest import World, resident, use
+from tests.ledger.support import card_tx
 
 SPENDERS = 16
 
 
-def test_parallel_spenders_cannot_overdraw(
-    engine: Engine, world: World, cards: list[CardProfile], test_ca: TestCA
+def _racing_terminal(
+    engine: Engine, world: World, card: CardProfile, mykey_id: str, terminal_id: str, now: datetime
 ) -> None:
-    now = datetime.now(UTC)
+    """A resident with 1000 points and an active shop terminal at A0001 (no enrollment)."""
+    resident(engine, world, card, mykey_id, 1000)
     with engine.begin() as conn:
-        op.create_mykey_id(conn, "RACE0001", cards[0].auth_certificate)
-        op.grant_points(conn, world.grant_program_id, "RACE0001", 1000)
         conn.execute(
             insert(terminals).values(
-                id="TRACE",
+                id=terminal_id,
                 business_id="A0001",
                 public_key=secrets.token_bytes(32),
                 roles="shop",
@@ -46,35 +43,22 @@ def test_parallel_spenders_cannot_overdraw(
                 enrolled_at=now,
             )
         )
+
+
+def test_parallel_spenders_cannot_overdraw(
+    engine: Engine, world: World, cards: list[CardProfile], test_ca: TestCA
+) -> None:
+    now = datetime.now(UTC)
+    _racing_terminal(engine, world, cards[0], "RACE0001", "TRACE", now)
     trust = TrustStore.from_directory(test_ca.trust_directory)
-    der = b64encode(cards[0].auth_certificate.public_bytes(serialization.Encoding.DER))
-    txs = [
-        sign_with_card(
-            Transaction.model_validate(
-                {
-                    "id": str(uuid7()),
-                    "terminal_id": "TRACE",
-                    "business_id": "A0001",
-                    "terminal_time": now.isoformat(),
-                    "payload": {
-                        "kind": "point_use",
-                        "program_id": world.program_id,
-                        "points": 150,
-                    },
-                    "card": {"certificate": der},
-                }
-            ),
-            cards[0],
-        )
-        for _ in range(SPENDERS)
-    ]
+    txs = [card_tx("TRACE", "A0001", use(world, 150), cards[0], at=now) for _ in range(SPENDERS)]
     start = threading.Barrier(SPENDERS)
 
     def spend(tx: Transaction) -> dict[str, Any]:
         start.wait()
         with engine.begin() as conn:
             ctx = TerminalContext("TRACE", get_business(conn, "A0001"), trust, datetime.now(UTC))
-            return process(conn, ctx, tx).model_dump(mode="json")
+            return process_all(conn, ctx, [tx])[0].model_dump(mode="json")
 
     with ThreadPoolExecutor(SPENDERS) as pool:
         results = list(pool.map(spend, txs))
@@ -99,35 +83,9 @@ def test_the_same_transaction_sent_twice_at_once_applies_once(
     engine: Engine, world: World, cards: list[CardProfile], test_ca: TestCA
 ) -> None:
     now = datetime.now(UTC)
-    with engine.begin() as conn:
-        op.create_mykey_id(conn, "RACE0002", cards[1].auth_certificate)
-        op.grant_points(conn, world.grant_program_id, "RACE0002", 1000)
-        conn.execute(
-            insert(terminals).values(
-                id="TRACE2",
-                business_id="A0001",
-                public_key=secrets.token_bytes(32),
-                roles="shop",
-                name="race",
-                status="active",
-                enrolled_at=now,
-            )
-        )
+    _racing_terminal(engine, world, cards[1], "RACE0002", "TRACE2", now)
     trust = TrustStore.from_directory(test_ca.trust_directory)
-    der = b64encode(cards[1].auth_certificate.public_bytes(serialization.Encoding.DER))
-    tx = sign_with_card(
-        Transaction.model_validate(
-            {
-                "id": str(uuid7()),
-                "terminal_id": "TRACE2",
-                "business_id": "A0001",
-                "terminal_time": now.isoformat(),
-                "payload": {"kind": "point_use", "program_id": world.program_id, "points": 300},
-                "card": {"certificate": der},
-            }
-        ),
-        cards[1],
-    )
+    tx = card_tx("TRACE2", "A0001", use(world, 300), cards[1], at=now)
     copies = 6
     start = threading.Barrier(copies)
 
@@ -135,7 +93,7 @@ def test_the_same_transaction_sent_twice_at_once_applies_once(
         start.wait()
         with engine.begin() as conn:
             ctx = TerminalContext("TRACE2", get_business(conn, "A0001"), trust, datetime.now(UTC))
-            return str(process(conn, ctx, tx).status)
+            return str(process_all(conn, ctx, [tx])[0].status)
 
     with ThreadPoolExecutor(copies) as pool:
         statuses = sorted(pool.map(send, range(copies)))

@@ -23,8 +23,8 @@ from server_stub.clock import utc_now
 from server_stub.db.raw import RawStatement, savepoint
 from server_stub.db.schema import business_cards, municipalities
 from server_stub.errors import CertificateRejectedError
-from server_stub.processing import TerminalContext, process
-from tests.ledger.conftest import World
+from server_stub.processing import TerminalContext, process_all
+from tests.ledger.conftest import World, resident
 from tests.ledger.support import SigningTerminal
 
 
@@ -60,9 +60,7 @@ def test_revocation_is_read_fresh_within_one_batch(
     cards: list[CardProfile],
     test_ca: TestCA,
 ) -> None:
-    with engine.begin() as conn:
-        op.create_mykey_id(conn, "FAST0001", cards[3].auth_certificate)
-        op.grant_points(conn, world.grant_program_id, "FAST0001", 100)
+    resident(engine, world, cards[3], "FAST0001", 100)
     use = {"kind": "point_use", "program_id": world.program_id, "points": 10}
     assert shop.authorize(shop.tx(use, cards[3]))["status"] == "applied"  # certificate cached
     with engine.begin() as conn:
@@ -79,9 +77,7 @@ def test_revocation_is_read_fresh_within_one_batch(
 def test_refused_item_does_not_leave_its_card_remembered_for_the_batch(
     shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    with engine.begin() as conn:
-        op.create_mykey_id(conn, "FAST0002", cards[1].auth_certificate)
-        op.grant_points(conn, world.grant_program_id, "FAST0002", 100)
+    resident(engine, world, cards[1], "FAST0002", 100)
     too_much = {"kind": "point_use", "program_id": world.program_id, "points": 1000}
     fine = {"kind": "point_use", "program_id": world.program_id, "points": 40}
     results = shop.push(shop.tx(too_much, cards[1]), shop.tx(fine, cards[1])).json()["results"]
@@ -119,19 +115,17 @@ def test_batch_memory_does_not_outlive_its_database_transaction(
     cards: list[CardProfile],
     test_ca: TestCA,
 ) -> None:
-    with engine.begin() as conn:
-        op.create_mykey_id(conn, "FAST0003", cards[0].auth_certificate)
-        op.grant_points(conn, world.grant_program_id, "FAST0003", 100)
+    resident(engine, world, cards[0], "FAST0003", 100)
     trust = TrustStore.from_directory(test_ca.trust_directory)
     use = {"kind": "point_use", "program_id": world.program_id, "points": 5}
     with engine.begin() as conn:
         ctx = TerminalContext(shop.terminal_id, get_business(conn, "A0001"), trust, utc_now())
     with engine.connect() as conn:
         with conn.begin() as rolled_back:
-            assert process(conn, ctx, shop.tx(use, cards[0])).status == "applied"
+            assert process_all(conn, ctx, [shop.tx(use, cards[0])])[0].status == "applied"
             rolled_back.rollback()  # the batch never commits: its note of the card is gone
         with conn.begin():
-            assert process(conn, ctx, shop.tx(use, cards[0])).balance == 95
+            assert process_all(conn, ctx, [shop.tx(use, cards[0])])[0].balance == 95
     with engine.begin() as conn:
         seen = conn.execute(select(business_cards.c.mykey_id)).scalars()
         assert list(seen) == ["FAST0003"]

@@ -9,12 +9,8 @@ from server_stub import operator as op
 from server_stub.audit import audit
 from server_stub.db.schema import transfers
 from sync.protocol import PointUse
-from tests.ledger.conftest import World
+from tests.ledger.conftest import World, resident, use
 from tests.ledger.support import SigningTerminal, certificate_b64, sign_with_card
-
-
-def _use(world: World, points: int) -> dict[str, object]:
-    return {"kind": "point_use", "program_id": world.program_id, "points": points}
 
 
 def _transfer_count(engine: Engine) -> int:
@@ -25,10 +21,8 @@ def _transfer_count(engine: Engine) -> int:
 def test_same_batch_twice_applies_once(
     shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    with engine.begin() as conn:
-        op.create_mykey_id(conn, "IDEM0001", cards[0].auth_certificate)
-        op.grant_points(conn, world.grant_program_id, "IDEM0001", 1000)
-    batch = [shop.tx(_use(world, 100), cards[0]) for _ in range(5)]
+    resident(engine, world, cards[0], "IDEM0001", 1000)
+    batch = [shop.tx(use(world, 100), cards[0]) for _ in range(5)]
     first = shop.push(*batch).json()["results"]
     assert [r["status"] for r in first] == ["applied"] * 5
     assert [r["balance"] for r in first] == [900, 800, 700, 600, 500]
@@ -43,12 +37,10 @@ def test_same_batch_twice_applies_once(
 def test_retry_after_lost_reply_and_mixed_resend(
     shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    with engine.begin() as conn:
-        op.create_mykey_id(conn, "IDEM0002", cards[0].auth_certificate)
-        op.grant_points(conn, world.grant_program_id, "IDEM0002", 300)
-    sent = shop.tx(_use(world, 200), cards[0])
+    resident(engine, world, cards[0], "IDEM0002", 300)
+    sent = shop.tx(use(world, 200), cards[0])
     shop.push(sent)  # the server commits; the terminal never sees the reply
-    fresh = shop.tx(_use(world, 50), cards[0])
+    fresh = shop.tx(use(world, 50), cards[0])
     results = shop.push(sent, fresh).json()["results"]
     assert [r["status"] for r in results] == ["duplicate", "applied"]
     assert results[1]["balance"] == 50
@@ -59,14 +51,12 @@ def test_retry_after_lost_reply_and_mixed_resend(
 def test_half_accepted_batch_keeps_each_item_atomic(
     shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    with engine.begin() as conn:
-        op.create_mykey_id(conn, "IDEM0003", cards[0].auth_certificate)
-        op.grant_points(conn, world.grant_program_id, "IDEM0003", 250)
+    resident(engine, world, cards[0], "IDEM0003", 250)
     batch = [
-        shop.tx(_use(world, 100), cards[0]),
-        shop.tx(_use(world, 1000), cards[0]),  # refused: nothing of it stays
-        shop.tx(_use(world, 150), cards[0]),
-        shop.tx(_use(world, 1), cards[0], signed=False),  # refused: no card signature
+        shop.tx(use(world, 100), cards[0]),
+        shop.tx(use(world, 1000), cards[0]),  # refused: nothing of it stays
+        shop.tx(use(world, 150), cards[0]),
+        shop.tx(use(world, 1), cards[0], signed=False),  # refused: no card signature
     ]
     results = shop.push(*batch).json()["results"]
     assert [r["status"] for r in results] == ["applied", "rejected", "applied", "rejected"]
@@ -84,10 +74,8 @@ def test_half_accepted_batch_keeps_each_item_atomic(
 def test_same_id_with_other_content_is_a_conflict(
     shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    with engine.begin() as conn:
-        op.create_mykey_id(conn, "IDEM0004", cards[0].auth_certificate)
-        op.grant_points(conn, world.grant_program_id, "IDEM0004", 500)
-    original = shop.tx(_use(world, 100), cards[0])
+    resident(engine, world, cards[0], "IDEM0004", 500)
+    original = shop.tx(use(world, 100), cards[0])
     assert shop.authorize(original)["status"] == "applied"
 
     altered = sign_with_card(

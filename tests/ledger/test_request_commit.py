@@ -25,7 +25,7 @@ from server_stub.errors import ReplayError, TerminalRevokedError
 from server_stub.posting import AccountKind, balance_of
 from server_stub.processing import TerminalContext
 from sync.protocol import Transaction
-from tests.ledger.conftest import World
+from tests.ledger.conftest import World, resident
 from tests.ledger.support import SigningTerminal
 
 
@@ -47,12 +47,6 @@ def _fail_at(monkeypatch: pytest.MonkeyPatch, tx: Transaction) -> None:
     monkeypatch.setattr(processing, "_apply", apply)
 
 
-def _funded(engine: Engine, world: World, card: CardProfile, name: str, points: int) -> None:
-    with engine.begin() as conn:
-        op.create_mykey_id(conn, name, card.auth_certificate)
-        op.grant_points(conn, world.grant_program_id, name, points)
-
-
 def _balance(engine: Engine, world: World, name: str) -> int:
     with engine.begin() as conn:
         return balance_of(conn, AccountKind.RESIDENT, world.program_id, name)
@@ -70,7 +64,7 @@ def _use(world: World, points: int) -> dict[str, object]:
 def test_a_replayed_push_is_refused_and_applies_nothing(
     shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    _funded(engine, world, cards[0], "ONCE0001", 1000)
+    resident(engine, world, cards[0], "ONCE0001", 1000)
     body = {"transactions": [shop.tx(_use(world, 100), cards[0]).model_dump(mode="json")]}
     request = shop.build("POST", "/v1/transactions/push", body)
     assert shop.send(request).json()["results"][0]["status"] == "applied"
@@ -87,7 +81,7 @@ def test_a_failed_request_keeps_nothing_so_its_resend_applies_exactly_once(
     cards: list[CardProfile],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _funded(engine, world, cards[0], "ONCE0002", 1000)
+    resident(engine, world, cards[0], "ONCE0002", 1000)
     txs = [shop.tx(_use(world, 100), cards[0]) for _ in range(3)]
     request = shop.build(
         "POST", "/v1/transactions/push", {"transactions": [t.model_dump(mode="json") for t in txs]}
@@ -114,7 +108,7 @@ def test_a_large_batch_commits_in_chunks_and_a_resend_completes_it(
     cards: list[CardProfile],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    _funded(engine, world, cards[1], "ONCE0003", 1000)
+    resident(engine, world, cards[1], "ONCE0003", 1000)
     chunk = terminal_api.POSTGRES_CHUNK_SIZE
     txs = [shop.tx(_use(world, 1), cards[1]) for _ in range(chunk + 20)]
     request = shop.build(
@@ -179,7 +173,7 @@ def test_every_result_of_a_chunk_is_stored_though_each_is_written_with_the_next_
     cards: list[CardProfile],
     test_ca: TestCA,
 ) -> None:
-    _funded(engine, world, cards[2], "ONCE0004", 300)
+    resident(engine, world, cards[2], "ONCE0004", 300)
     first = shop.tx(_use(world, 100), cards[2])
     txs = [first, first, shop.tx(_use(world, 900), cards[2]), shop.tx(_use(world, 50), cards[2])]
     trust = TrustStore.from_directory(test_ca.trust_directory)

@@ -21,7 +21,7 @@ from server_stub.errors import (
 )
 from server_stub.posting import AccountKind, balance_of
 from sync.protocol import is_valid_municipality_code, is_valid_voucher_number
-from tests.ledger.conftest import KAWASAKI, World
+from tests.ledger.conftest import KAWASAKI, World, resident
 from tests.ledger.support import voucher_number
 
 
@@ -58,15 +58,10 @@ def test_duplicates_are_refused_without_breaking_the_transaction(
         assert all(c.lower() != "key34567" for c in caught.value.candidates)
 
 
-def _setup_resident(engine: Engine, card: CardProfile, mykey_id: str) -> None:
-    with engine.begin() as conn:
-        op.create_mykey_id(conn, mykey_id, card.auth_certificate)
-
-
 def test_lots_are_spent_earliest_expiry_first_and_expire(
     engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    _setup_resident(engine, cards[0], "MY000001")
+    resident(engine, world, cards[0], "MY000001")
     today = utc_now()
     with engine.begin() as conn:
         # two grants 10 days apart: the older lot expires first
@@ -96,7 +91,7 @@ def test_lots_are_spent_earliest_expiry_first_and_expire(
 def test_overdraft_only_when_allowed_and_cleared_by_grants(
     engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    _setup_resident(engine, cards[0], "MY000002")
+    resident(engine, world, cards[0], "MY000002")
     now = utc_now()
     with engine.begin() as conn:
         op.grant_points(conn, world.grant_program_id, "MY000002", 100)
@@ -117,7 +112,7 @@ def test_overdraft_only_when_allowed_and_cleared_by_grants(
 def test_voucher_reserve_post_and_void(
     engine: Engine, world: World, cards: list[CardProfile]
 ) -> None:
-    _setup_resident(engine, cards[0], "MY000003")
+    resident(engine, world, cards[0], "MY000003")
     now = utc_now()
     with engine.begin() as conn:
         op.grant_points(conn, world.grant_program_id, "MY000003", 1000)
@@ -159,7 +154,7 @@ def test_voucher_reserve_post_and_void(
 
 
 def test_audit_finds_tampering(engine: Engine, world: World, cards: list[CardProfile]) -> None:
-    _setup_resident(engine, cards[0], "MY000004")
+    resident(engine, world, cards[0], "MY000004")
     with engine.begin() as conn:
         op.grant_points(conn, world.grant_program_id, "MY000004", 100)
         conn.execute(
@@ -182,7 +177,7 @@ def test_relinking_a_service_id_replaces_the_customer_id(
 ) -> None:
     from server_stub.db.schema import service_ids
 
-    _setup_resident(engine, cards[0], "MY000005")
+    resident(engine, world, cards[0], "MY000005")
     with engine.begin() as conn:
         op.link_service_id(conn, "MY000005", "L0001", "OLD-1")
         op.link_service_id(conn, "MY000005", "L0001", "NEW-2")

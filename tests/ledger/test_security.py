@@ -12,12 +12,8 @@ from sqlalchemy import Engine
 
 from cardio.virtual.profile import CardProfile
 from server_stub import operator as op
-from tests.ledger.conftest import OPERATOR_KEY, TestClient, World
+from tests.ledger.conftest import OPERATOR_KEY, TestClient, World, use
 from tests.ledger.support import SigningTerminal
-
-
-def _use(world: World) -> dict[str, object]:
-    return {"kind": "point_use", "program_id": world.program_id, "points": 10}
 
 
 def _problem(response: httpx.Response, status: int, code: str) -> None:
@@ -79,20 +75,20 @@ def test_revoked_terminal_is_refused(shop: SigningTerminal, engine: Engine) -> N
 def test_acting_for_another_business_is_refused(
     shop: SigningTerminal, shop2: SigningTerminal, world: World, cards: list[CardProfile]
 ) -> None:
-    as_other = shop.tx(_use(world), cards[0]).model_copy(update={"business_id": "A0002"})
+    as_other = shop.tx(use(world, 10), cards[0]).model_copy(update={"business_id": "A0002"})
     _problem(
         shop.call("POST", "/v1/transactions/authorize", as_other.model_dump(mode="json")),
         403,
         "wrong-business",
     )
-    other_terminal = shop2.tx(_use(world), cards[0])
+    other_terminal = shop2.tx(use(world, 10), cards[0])
     _problem(shop.push(other_terminal), 403, "wrong-business")
 
 
 def test_outside_its_roles_is_refused(
     shop: SigningTerminal, library: SigningTerminal, world: World, cards: list[CardProfile]
 ) -> None:
-    _problem(library.push(library.tx(_use(world), cards[0])), 403, "wrong-role")
+    _problem(library.push(library.tx(use(world, 10), cards[0])), 403, "wrong-role")
     grant = shop.tx({"kind": "grant", "grant_program_id": world.grant_program_id}, cards[0])
     _problem(shop.push(grant), 403, "wrong-role")
     _problem(shop.call("POST", "/v1/mykey/challenge"), 403, "wrong-role")

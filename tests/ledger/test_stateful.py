@@ -10,7 +10,6 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
-from cryptography.hazmat.primitives import serialization
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -31,10 +30,10 @@ from server_stub.audit import audit
 from server_stub.catalog import get_business
 from server_stub.clock import jst_date
 from server_stub.db.schema import accounts, legs, lots, metadata, terminals, transfers
-from server_stub.processing import TerminalContext, process
-from sync.protocol import Transaction, b64encode, uuid7, voucher_check_digit
+from server_stub.processing import TerminalContext, process_all
+from sync.protocol import Transaction, voucher_check_digit
 from tests.ledger.conftest import World, build_world
-from tests.ledger.support import sign_with_card
+from tests.ledger.support import card_tx
 
 RESIDENTS = ("RES0A", "RES0B", "RES0C")
 LOT_DAYS = 100
@@ -137,26 +136,14 @@ class LedgerMachine(RuleBasedStateMachine):
         card: CardProfile | None,
         offline: bool = False,
     ) -> Transaction:
-        data: dict[str, Any] = {
-            "id": str(uuid7()),
-            "terminal_id": terminal,
-            "business_id": business,
-            "terminal_time": self.now.isoformat(),
-            "offline": offline,
-            "payload": payload,
-        }
-        if card is not None:
-            der = card.auth_certificate.public_bytes(serialization.Encoding.DER)
-            data["card"] = {"certificate": b64encode(der)}
-        tx = Transaction.model_validate(data)
-        return sign_with_card(tx, card) if card is not None else tx
+        return card_tx(terminal, business, payload, card, offline=offline, at=self.now)
 
     def _send(self, tx: Transaction, business: str) -> dict[str, Any]:
         with self.engine.begin() as conn:
             ctx = TerminalContext(
                 tx.terminal_id, get_business(conn, business), self.trust, self.now
             )
-            result = process(conn, ctx, tx).model_dump(mode="json")
+            result = process_all(conn, ctx, [tx])[0].model_dump(mode="json")
         self.last = (tx, business, result)
         return result
 

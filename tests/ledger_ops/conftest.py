@@ -1,12 +1,12 @@
-"""Fixtures for the operator tools: migrated ledgers (SQLite and PostgreSQL), a test CA, and a
-seeded ledger with known figures."""
+"""Fixtures for the operator tools: a test CA, and a seeded ledger with known figures (the
+migrated ledgers and their engine come from tests/conftest.py)."""
 
 from __future__ import annotations
 
 import io
 import logging
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 from cryptography import x509
 from cryptography.hazmat.primitives.asymmetric import rsa
-from sqlalchemy import Engine
 
 from cardio.virtual.ca import TestCA, new_rsa_key
 from server_stub import operator
@@ -35,7 +34,7 @@ class Card:
 
 @pytest.fixture(scope="session")
 def test_ca(tmp_path_factory: pytest.TempPathFactory) -> TestCA:
-    """A JPKI-shaped test CA for the whole session."""
+    """A JPKI-shaped test CA for the whole session (its own: CRL counts are asserted here)."""
     return TestCA.init(tmp_path_factory.mktemp("ledger-ops-ca") / "ca")
 
 
@@ -49,15 +48,10 @@ def cards(test_ca: TestCA) -> list[Card]:
     return result
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def ledger_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    """A migrated, empty ledger database, on SQLite and on PostgreSQL."""
-    if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'ledger.db'}"
-    else:
-        url = request.getfixturevalue("fresh_postgres_url")
-    migrate(url)
-    return url
+@pytest.fixture
+def ledger_url(db_url: str) -> str:
+    """A migrated, empty ledger database, on SQLite and on PostgreSQL (tests/conftest.py)."""
+    return db_url
 
 
 @pytest.fixture
@@ -66,14 +60,6 @@ def sqlite_ledger_url(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'ledger.db'}"
     migrate(url)
     return url
-
-
-@pytest.fixture
-def engine(ledger_url: str) -> Iterator[Engine]:
-    """An engine on ``ledger_url``."""
-    eng = make_engine(ledger_url)
-    yield eng
-    eng.dispose()
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Alembic environment: runs on the connection or URL handed over by ``server_stub.db.migrate``."""
+"""Alembic environment: runs on the URL handed over by ``server_stub.db.migrate``."""
 
 from __future__ import annotations
 
@@ -12,16 +12,6 @@ config = context.config
 
 def run_migrations_online() -> None:
     """Run the migrations against the configured database."""
-    connection = config.attributes.get("connection")
-    if connection is not None:
-        context.configure(
-            connection=connection,
-            target_metadata=metadata,
-            render_as_batch=connection.dialect.name == "sqlite",
-        )
-        with context.begin_transaction():
-            context.run_migrations()
-        return
     url = config.get_main_option("sqlalchemy.url")
     if not url:
         raise RuntimeError("no database URL given to the migrations")
