@@ -17,8 +17,10 @@ from server_stub.db.schema import (
     business_cards,
     businesses,
     certificate_bindings,
+    grant_programs,
     lots,
     mykey_ids,
+    point_programs,
     service_ids,
     sync_events,
     terminals,
@@ -30,8 +32,10 @@ from server_stub.posting import AccountKind
 from server_stub.snapshot import revocation_info
 from sync.protocol import (
     Balance,
+    BusinessInfo,
     CardLink,
     CardState,
+    GrantProgramInfo,
     LookupRequest,
     LookupResponse,
     Lot,
@@ -248,6 +252,46 @@ def pull(
         voucher_keys=_voucher_keys(conn, street),
         redemptions=redemptions,
         programs=[_program_settings(p) for p in programs],
+        grant_programs=_grant_programs(conn, business),
+        business=_business_info(conn, business),
+    )
+
+
+def _grant_programs(conn: Connection, business: Business) -> list[GrantProgramInfo]:
+    """The grant programs of the business's municipality."""
+    rows = conn.execute(
+        select(grant_programs)
+        .join(point_programs, point_programs.c.id == grant_programs.c.program_id)
+        .where(point_programs.c.municipality_code == business.municipality_code)
+        .order_by(grant_programs.c.id)
+    )
+    return [
+        GrantProgramInfo(
+            grant_program_id=row.id,
+            program_id=row.program_id,
+            name=row.name,
+            department=row.department,
+            default_points=row.default_points,
+            category=row.category,
+        )
+        for row in rows
+    ]
+
+
+def _business_info(conn: Connection, business: Business) -> BusinessInfo:
+    street = business.street
+    street_name = (
+        None
+        if street is None
+        else conn.execute(select(businesses.c.name).where(businesses.c.id == street)).scalar()
+    )
+    return BusinessInfo(
+        business_id=business.id,
+        name=business.name,
+        kind=business.kind,
+        municipality_code=business.municipality_code,
+        street_id=street,
+        street_name=street_name,
     )
 
 

@@ -293,12 +293,16 @@ class Transaction(_Model):
 
 
 def canonical_bytes(transaction: Transaction) -> bytes:
-    """The canonical serialisation of everything in a transaction except the card's signature.
+    """The canonical serialisation of what the card holder agreed to: the whole transaction
+    except the card's signature and the ``offline`` flag.
 
-    Sorted-key, compact JSON (UTF-8) of the transaction with ``card.signature`` removed; the
-    certificate stays in, so the signature also binds which card was used.
+    Sorted-key, compact JSON (UTF-8). The certificate stays in, so the signature also binds
+    which card was used. ``offline`` is the terminal's claim about how it decided, not part of
+    the holder's agreement: a transaction signed for online authorisation whose answer never
+    came is queued with ``offline`` set, keeps its digest and ID, and so is still deduplicated
+    against the first attempt (a lost acknowledgement never applies it twice).
     """
-    data: dict[str, Any] = transaction.model_dump(mode="json")
+    data: dict[str, Any] = transaction.model_dump(mode="json", exclude={"offline"})
     if data.get("card") is not None:
         data["card"] = {"certificate": data["card"]["certificate"]}
     return _canonical_json(data)
@@ -545,6 +549,28 @@ class ProgramSettings(_Model):
     offline: OfflineLimits
 
 
+class GrantProgramInfo(_Model):
+    """A grant program (付与事業) of this business's municipality, for the grant desk."""
+
+    grant_program_id: int
+    program_id: int
+    name: str
+    department: str
+    default_points: int
+    category: Literal["ordinary", "premium"]
+
+
+class BusinessInfo(_Model):
+    """This terminal's business and its shopping street, by name (for screens and vouchers)."""
+
+    business_id: str
+    name: str
+    kind: str
+    municipality_code: str
+    street_id: str | None
+    street_name: str | None
+
+
 class PullResponse(_Model):
     """Deltas since the terminal's cursor; pass ``cursor`` back next time."""
 
@@ -556,11 +582,36 @@ class PullResponse(_Model):
     voucher_keys: list[VoucherKey]
     redemptions: list[Redemption]
     programs: list[ProgramSettings]
+    grant_programs: list[GrantProgramInfo] = Field(default_factory=list)
+    business: BusinessInfo | None = None
 
 
 def snapshot_bytes(snapshot: RevocationSnapshot) -> bytes:
     """What the server signs in a revocation snapshot (everything but the signature)."""
     return _canonical_json(snapshot.model_dump(mode="json", exclude={"signature"}))
+
+
+# --- failures, as both ends classify them --------------------------------------------------
+
+
+class LedgerError(Exception):
+    """A ledger request did not succeed."""
+
+
+class LedgerUnreachableError(LedgerError):
+    """No answer from the server (connection refused or reset, timeout, 5xx, garbage): the
+    request may or may not have been applied; idempotent requests are safe to resend."""
+
+
+class LedgerRefusedError(LedgerError):
+    """The server answered with a problem document; ``code`` is its stable machine code.
+
+    A refusal is final for that request: resending it unchanged gets the same answer.
+    """
+
+    def __init__(self, status: int, code: str, title_ja: str, title_en: str) -> None:
+        super().__init__(f"{status} {code}: {title_en}")
+        self.status, self.code, self.title_ja, self.title_en = status, code, title_ja, title_en
 
 
 class Problem(BaseModel):

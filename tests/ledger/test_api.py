@@ -16,7 +16,7 @@ from cardio.virtual.ca import TestCA
 from cardio.virtual.profile import CardProfile
 from server_stub import operator as op
 from server_stub.audit import audit
-from sync.protocol import RevocationSnapshot, snapshot_bytes
+from sync.protocol import RevocationSnapshot, snapshot_bytes, transaction_digest
 from tests.ledger.conftest import TestClient, World, enroll, resident, use
 from tests.ledger.support import (
     SigningTerminal,
@@ -89,6 +89,26 @@ def test_offline_acceptance_records_overdraft_within_limits(
     assert look["balances"][0]["overdraft"] == 1500
     with engine.begin() as conn:
         assert op.grant_points(conn, world.grant_program_id, "MY100003", 2000).balance == 500
+    _assert_clean(engine)
+
+
+def test_use_authorised_online_then_queued_offline_is_applied_once(
+    shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
+) -> None:
+    # the online answer was lost: the terminal queued the same signed use with offline set
+    resident(engine, world, cards[0], "MY100009", 1000)
+    online = shop.tx(use(world, 400), cards[0])
+    assert shop.authorize(online)["balance"] == 600
+    queued = online.model_copy(update={"offline": True})
+    assert transaction_digest(queued) == transaction_digest(online)
+    again = shop.push(queued).json()["results"][0]
+    assert (again["status"], again["original_status"], again["balance"]) == (
+        "duplicate",
+        "applied",
+        600,
+    )
+    look = shop.call("POST", "/v1/lookup", {"certificate": certificate_b64(cards[0])}).json()
+    assert look["balances"][0]["points"] == 600
     _assert_clean(engine)
 
 
@@ -232,6 +252,11 @@ def test_pull_is_incremental_and_snapshot_is_signed(
     assert [c["mykey_id"] for c in first["cards"]] == ["MY100008"]  # only cards seen here
     assert first["cards"][0]["balances"][0]["points"] == 700
     assert first["programs"][0]["offline"]["max_per_transaction"] == 3000
+    assert [g["name"] for g in first["grant_programs"]] == ["献血"]  # Kawasaki's, for the desk
+    assert (first["business"]["name"], first["business"]["street_name"]) == (
+        "パン屋",
+        "元住吉商店街",
+    )
     cursor = first["cursor"]
     quiet = shop.call("GET", f"/v1/pull?cursor={cursor}").json()
     assert quiet["cards"] == []

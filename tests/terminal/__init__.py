@@ -1,0 +1,1 @@
+"""Tests of the terminal core (store, config, services, offline policy)."""
