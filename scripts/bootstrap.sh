@@ -8,6 +8,9 @@ cd "$(dirname "$0")/.."
 APT_PACKAGES=(
   pcscd vsmartcard-vpcd libpcsclite-dev swig gcc opensc pcsc-tools
   postgresql postgresql-contrib
+  # Qt (PySide6 wheels) offscreen and on a desktop; vouchers: Japanese font, PDF -> PNG, zbar
+  libegl1 libgl1 libfontconfig1 libxkbcommon0 libdbus-1-3 libglib2.0-0
+  fonts-noto-cjk poppler-utils libzbar0
 )
 
 missing=()

@@ -392,7 +392,8 @@ def _check_offline_limits(
     if points > program.offline_max_per_transaction:
         raise OfflineLimitError(f"{points} > {program.offline_max_per_transaction} per transaction")
     day = jst_date(tx.terminal_time)
-    start = datetime.combine(day, time(0), JST)
+    # as UTC: SQLite compares stored times as text, so the bounds must use the stored zone
+    start = as_utc(datetime.combine(day, time(0), JST))
     used_today = _offline_used(conn, ctx.terminal_id, start, start + timedelta(days=1), mykey_id)
     if used_today + points > program.offline_max_per_card_per_day:
         raise OfflineLimitError(f"{used_today} + {points} per card per day")

@@ -351,6 +351,12 @@ class EnrollResponse(_Model):
     server_public_key: str = Field(
         description="the server's Ed25519 key (raw, base64) that signs revocation snapshots"
     )
+    voucher_prefix: int | None = Field(
+        default=None,
+        ge=100_000,
+        le=999_999,
+        description="the 6 digits that start this terminal's voucher numbers",
+    )
 
 
 class PushRequest(_Model):

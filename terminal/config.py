@@ -73,6 +73,8 @@ class TerminalIdentity:
     server_url: str
     server_public_key: str
     name: str = ""
+    #: the 6 digits that start this terminal's voucher numbers (None: not given by the server)
+    voucher_prefix: int | None = None
 
     def has_role(self, role: Role) -> bool:
         """True when the terminal may act in ``role``."""
@@ -155,6 +157,7 @@ def save_identity(paths: TerminalPaths, identity: TerminalIdentity) -> None:
         "server_url": identity.server_url,
         "server_public_key": identity.server_public_key,
         "name": identity.name,
+        "voucher_prefix": identity.voucher_prefix,
     }
     data = json.dumps(document, ensure_ascii=False, indent=2).encode("utf-8")
     tmp = _write_private_tmp(paths.root, paths.identity.name, data)
@@ -179,6 +182,7 @@ def load_identity(paths: TerminalPaths) -> TerminalIdentity:
             server_url=_text(document["server_url"]),
             server_public_key=_text(document["server_public_key"]),
             name=str(document.get("name", "")),
+            voucher_prefix=_optional_int(document.get("voucher_prefix")),
         )
     except FileNotFoundError as exc:
         raise NotEnrolledError(f"{paths.identity} does not exist") from exc
@@ -190,6 +194,14 @@ def load_identity(paths: TerminalPaths) -> TerminalIdentity:
 def _text(value: object) -> str:
     if not isinstance(value, str) or not value:
         raise ValueError(f"expected a non-empty string, got {value!r}")
+    return value
+
+
+def _optional_int(value: object) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"expected an integer, got {value!r}")
     return value
 
 
@@ -220,6 +232,7 @@ def enroll_terminal(
         server_url=server_url,
         server_public_key=response.server_public_key,
         name=name,
+        voucher_prefix=response.voucher_prefix,
     )
     save_identity(paths, identity)
     return identity

@@ -8,6 +8,7 @@ when PostgreSQL is missing the tests fail with a message saying so (CI installs 
 
 from __future__ import annotations
 
+import os
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,9 @@ from sqlalchemy import Engine
 from server_stub.db.engine import make_engine
 from server_stub.db.migrate import migrate
 from tests.support.postgres import PostgresServer, PostgresUnavailableError
+
+# The GUI tests run headless everywhere (CI has no display); set before Qt is loaded.
+os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 
 @pytest.fixture(scope="session")

@@ -7,7 +7,7 @@ import logging
 import secrets
 
 from fastapi import APIRouter
-from sqlalchemy import insert, select, update
+from sqlalchemy import func, insert, select, update
 
 from server_stub.api.deps import State
 from server_stub.api.problem import PROBLEM_RESPONSES
@@ -20,6 +20,10 @@ from server_stub.snapshot import public_key_bytes
 from sync.protocol import EnrollRequest, EnrollResponse, Role, b64encode
 
 log = logging.getLogger(__name__)
+
+#: Voucher numbers are prefix (6 digits) + sequence (6 digits) + check digit; prefixes are
+#: handed out in enrollment order from here, so every voucher number is unique system-wide.
+FIRST_VOUCHER_PREFIX = 100_001
 
 router = APIRouter(prefix="/v1", tags=["enrollment"], responses=PROBLEM_RESPONSES)
 
@@ -44,6 +48,8 @@ def _enroll(state: State, request: EnrollRequest) -> EnrollResponse:
         if taken is not None:
             raise AlreadyExistsError("this public key is already enrolled")
         terminal_id = "T" + secrets.token_hex(8).upper()
+        last_prefix = conn.execute(select(func.max(terminals.c.voucher_prefix))).scalar()
+        voucher_prefix = max(int(last_prefix or 0), FIRST_VOUCHER_PREFIX - 1) + 1
         conn.execute(
             insert(terminals).values(
                 id=terminal_id,
@@ -54,6 +60,7 @@ def _enroll(state: State, request: EnrollRequest) -> EnrollResponse:
                 name=request.name,
                 status="active",
                 enrolled_at=now,
+                voucher_prefix=voucher_prefix,
             )
         )
         conn.execute(
@@ -69,6 +76,7 @@ def _enroll(state: State, request: EnrollRequest) -> EnrollResponse:
         street_id=business.street,
         roles=[Role(r) for r in str(row.roles).split(",")],
         server_public_key=b64encode(public_key_bytes(state.signing_key)),
+        voucher_prefix=voucher_prefix,
     )
 
 

@@ -130,7 +130,10 @@ terminals = Table(
     _ts("last_seen_at", nullable=True),
     _ts("last_pull_at", nullable=True),
     Column("pull_cursor", BigInteger, nullable=True),
+    #: 6 digits that start every voucher number this terminal issues (unique system-wide)
+    Column("voucher_prefix", Integer, nullable=True),
     CheckConstraint("status IN ('active', 'revoked')", name="status"),
+    Index("ux_terminals_voucher_prefix", "voucher_prefix", unique=True),
 )
 
 request_nonces = Table(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta, timezone
 from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
@@ -90,6 +90,22 @@ def test_offline_acceptance_records_overdraft_within_limits(
     with engine.begin() as conn:
         assert op.grant_points(conn, world.grant_program_id, "MY100003", 2000).balance == 500
     _assert_clean(engine)
+
+
+def test_the_offline_daily_limit_counts_the_jst_day_not_the_utc_day(
+    shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
+) -> None:
+    # 00:10 and 00:20 JST are still the previous day in UTC: both count for the same JST day
+    resident(engine, world, cards[0], "MY100010", 9000)
+    jst = timezone(timedelta(hours=9))
+    tomorrow = (datetime.now(jst) + timedelta(days=1)).date()
+    midnight = datetime.combine(tomorrow, time(0), jst)
+    results = shop.push(
+        shop.tx(use(world, 3000), cards[0], offline=True, at=midnight + timedelta(minutes=10)),
+        shop.tx(use(world, 2500), cards[0], offline=True, at=midnight + timedelta(minutes=20)),
+    ).json()["results"]
+    assert [r["status"] for r in results] == ["applied", "rejected"]
+    assert results[1]["reason"] == "offline-limit-exceeded"
 
 
 def test_use_authorised_online_then_queued_offline_is_applied_once(
@@ -441,3 +457,16 @@ def test_card_from_a_ca_the_server_does_not_trust_is_refused(
     looked_up = shop.call("POST", "/v1/lookup", {"certificate": certificate_b64(impostor)})
     assert (looked_up.status_code, looked_up.json()["code"]) == (422, "certificate-rejected")
     _assert_clean(engine)
+
+
+def test_each_enrolled_terminal_gets_its_own_voucher_prefix(
+    client: TestClient, engine: Engine
+) -> None:
+    prefixes = []
+    for _ in range(2):
+        with engine.begin() as conn:
+            code = op.create_enrollment_code(conn, "S0001", ["office"]).code
+        key = Ed25519PrivateKey.generate()
+        body = client.post("/v1/enroll", json={"code": code, "public_key": raw_public(key)}).json()
+        prefixes.append(body["voucher_prefix"])
+    assert prefixes[0] >= 100_001 and prefixes[1] == prefixes[0] + 1
