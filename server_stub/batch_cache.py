@@ -9,6 +9,7 @@ another (a retried batch, a second ``engine.begin()``), it starts empty again.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy import Connection
@@ -33,6 +34,9 @@ class BatchCache:
     accepted: dict[tuple[int, str], bool] = field(default_factory=dict)
     remembered: set[tuple[str, str]] = field(default_factory=set)
     pending: set[tuple[str, str]] = field(default_factory=set)
+    #: offline points used per limit window (see ``offline_total``), as of the released items
+    offline_used: dict[tuple[object, ...], int] = field(default_factory=dict)
+    offline_pending: list[tuple[tuple[object, ...], int]] = field(default_factory=list)
 
     def bind(self, conn: Connection) -> BatchCache:
         """Use the cache inside ``conn``'s current outer transaction (forget everything when
@@ -44,7 +48,9 @@ class BatchCache:
             self.grant_programs.clear()
             self.accepted.clear()
             self.remembered.clear()
+            self.offline_used.clear()
         self.pending.clear()
+        self.offline_pending.clear()
         return self
 
     def program(self, conn: Connection, program_id: int) -> Program:
@@ -71,11 +77,27 @@ class BatchCache:
             accepted = self.accepted[key] = is_accepted_at(conn, program, business)
         return accepted
 
+    def offline_total(self, key: tuple[object, ...], query: Callable[[], int]) -> int:
+        """Offline points used in one limit window (``key``): queried once per batch, then
+        kept current by :meth:`count_offline` as the batch's own uses are released."""
+        total = self.offline_used.get(key)
+        if total is None:
+            total = self.offline_used[key] = query()
+        return total
+
+    def count_offline(self, keys: list[tuple[object, ...]], points: int) -> None:
+        """The current transaction used ``points`` offline in the windows ``keys``."""
+        self.offline_pending.extend((key, points) for key in keys)
+
     def commit(self) -> None:
         """The current transaction was released: its writes are now the batch's."""
         self.remembered |= self.pending
         self.pending.clear()
+        for key, points in self.offline_pending:
+            self.offline_used[key] += points
+        self.offline_pending.clear()
 
     def discard(self) -> None:
         """The current transaction was rolled back: forget what it wrote."""
         self.pending.clear()
+        self.offline_pending.clear()

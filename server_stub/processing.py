@@ -338,8 +338,11 @@ def _point_use(
     conn: Connection, ctx: TerminalContext, tx: Transaction, payload: PointUse, mykey_id: str
 ) -> _Outcome:
     program = _accepted_program(conn, ctx, payload.program_id, ctx.business)
-    if tx.offline:
+    windows = (
         _check_offline_limits(conn, ctx, tx, program, mykey_id, payload.points)
+        if tx.offline
+        else []
+    )
     moved = ledger.spend(
         conn,
         program,
@@ -351,6 +354,7 @@ def _point_use(
         transaction_id=str(tx.id),
         terminal_time=tx.terminal_time,
     )
+    ctx.cache.count_offline(windows, payload.points)
     status = ResultStatus.ACCEPTED_OFFLINE if moved.overdraft else ResultStatus.APPLIED
     return _Outcome(status, mykey_id, program.id, moved.balance, moved.overdraft)
 
@@ -387,23 +391,36 @@ def _check_offline_limits(
     program: Program,
     mykey_id: str,
     points: int,
-) -> None:
-    """The program's offline limits (DOMAIN.md §6), judged at the terminal's time."""
+) -> list[tuple[object, ...]]:
+    """The program's offline limits (DOMAIN.md §6), judged at the terminal's time; returns the
+    limit windows the use counts in. Each window's total is read once per batch (the queries
+    grow with the terminal's history) and kept current in the batch cache."""
     if points > program.offline_max_per_transaction:
         raise OfflineLimitError(f"{points} > {program.offline_max_per_transaction} per transaction")
     day = jst_date(tx.terminal_time)
     # as UTC: SQLite compares stored times as text, so the bounds must use the stored zone
     start = as_utc(datetime.combine(day, time(0), JST))
-    used_today = _offline_used(conn, ctx.terminal_id, start, start + timedelta(days=1), mykey_id)
+    day_key: tuple[object, ...] = ("day", ctx.terminal_id, mykey_id, start)
+    used_today = ctx.cache.offline_total(
+        day_key,
+        lambda: _offline_used(conn, ctx.terminal_id, start, start + timedelta(days=1), mykey_id),
+    )
     if used_today + points > program.offline_max_per_card_per_day:
         raise OfflineLimitError(f"{used_today} + {points} per card per day")
-    since_sync = _offline_used(conn, ctx.terminal_id, ctx.last_pull_at, None)
+    sync_key: tuple[object, ...] = ("since-sync", ctx.terminal_id, ctx.last_pull_at)
+    since_sync = ctx.cache.offline_total(
+        sync_key, lambda: _offline_used(conn, ctx.terminal_id, ctx.last_pull_at, None)
+    )
     if since_sync + points > program.offline_max_per_terminal_since_sync:
         raise OfflineLimitError(f"{since_sync} + {points} since the last sync")
     if ctx.last_pull_at is not None:
         offline_for = as_utc(tx.terminal_time) - as_utc(ctx.last_pull_at)
         if offline_for > timedelta(hours=program.offline_max_hours_without_sync):
             raise OfflineLimitError(f"no sync for {offline_for}")
+    counted_since_sync = ctx.last_pull_at is None or as_utc(tx.terminal_time) >= as_utc(
+        ctx.last_pull_at
+    )
+    return [day_key, sync_key] if counted_since_sync else [day_key]
 
 
 def _voucher_issue(

@@ -82,10 +82,11 @@ class InProcessLedger:
 
 
 class FakeClock:
-    """A clock the test moves by hand (aware UTC), starting now."""
+    """A clock the test moves by hand (aware UTC), starting a minute from now (so cards a test
+    issues after the clock was made are already valid by it)."""
 
     def __init__(self) -> None:
-        self.now = datetime.now(UTC)
+        self.now = datetime.now(UTC) + timedelta(minutes=1)
 
     def __call__(self) -> datetime:
         return self.now
