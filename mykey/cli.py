@@ -20,6 +20,7 @@ GROUPS: dict[str, tuple[str, str]] = {
     "card": ("cardio.cli", "read and authenticate a My Number Card; the virtual card"),
     "ledger": ("server_stub.cli", "the ledger server: serve, migrate, audit, admin, reports"),
     "terminal": ("mykey.terminal_cli", "the counter without a window: enroll, sync, use, grant"),
+    "voucher": ("mykey.voucher_cli", "decode and verify voucher QR codes in image files"),
     "demo": ("mykey.demo", "the demo: virtual card in a real reader, local ledger on SQLite"),
 }
 

@@ -1,0 +1,1 @@
+"""Printing tests: vouchers to PDF, rasterised, decoded."""

@@ -1,0 +1,1 @@
+"""Voucher tests: numbers, payload, verification, counter services and the CLI."""
