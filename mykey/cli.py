@@ -62,6 +62,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_selected_group(args_list))
     args = parser.parse_args(args_list)
     configure_logging(args.verbose)
+    if not args_list:  # `mykey` alone opens the window
+        from mykey import gui
+
+        return gui.main()
     handler = getattr(args, "func", None)
     if handler is None:
         parser.parse_args([*args_list, "--help"])

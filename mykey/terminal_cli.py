@@ -12,43 +12,32 @@ import getpass
 import json
 import logging
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from cardio.auth import TrustStore
 from cardio.errors import CardError
-from cardio.jpki import JpkiSession
 from cardio.secrets import Pin
-from cardio.transport import PcscConnection
-from sync.client import LedgerClient, RetryPolicy, enroll
-from sync.engine import SyncEngine
-from sync.protocol import LedgerRefusedError, LedgerUnreachableError, Role
-from terminal.config import (
-    TerminalIdentity,
-    TerminalPaths,
-    enroll_terminal,
-    load_identity,
-    load_key,
+from mykey.app_context import (  # noqa: F401 - re-exported for scripts and benches
+    COUNTER_TIMEOUT_S,
+    SYNC_RETRY,
+    SYNC_TIMEOUT_S,
+    Terminal,
+    open_terminal,
+    pcsc_session,
 )
+from sync.client import enroll
+from sync.protocol import LedgerRefusedError, LedgerUnreachableError, Role
+from terminal.config import TerminalPaths, enroll_terminal
 from terminal.errors import TerminalError
-from terminal.services.counter import Counter, prove_pin, read_card, resolve_holder
+from terminal.services.counter import prove_pin, read_card, resolve_holder
 from terminal.services.grant import grant_points
 from terminal.services.history import history, month_range, totals
 from terminal.services.library import library_lookup
 from terminal.services.point_use import JST, use_points
 from terminal.services.submit import Outcome, OutcomeStatus
-from terminal.store import TerminalStore
 
 log = logging.getLogger(__name__)
-
-#: the customer is waiting: online calls at the counter give up quickly and fall back offline
-COUNTER_TIMEOUT_S = 3.0
-SYNC_TIMEOUT_S = 15.0
-SYNC_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=5.0)
 
 
 def _emit(data: dict[str, Any]) -> None:
@@ -67,67 +56,6 @@ def _fail(code: str, message_ja: str, message_en: str, reason: str | None = None
         }
     )
     return 1
-
-
-@dataclass
-class Terminal:
-    """An opened terminal: identity, store and the two clients (counter and sync)."""
-
-    paths: TerminalPaths
-    identity: TerminalIdentity
-    store: TerminalStore
-    counter_client: LedgerClient
-    sync_client: LedgerClient
-
-    def counter(self) -> Counter:
-        """The use cases' view of this terminal (trust anchors from the data folder)."""
-        trust = TrustStore.from_directory(self.paths.trust_dir)
-        return Counter(self.identity, self.store, self.counter_client, trust)
-
-    def engine(self) -> SyncEngine:
-        """A sync engine over this terminal's outbox and caches."""
-        return SyncEngine(
-            self.sync_client,
-            self.store,
-            self.store,
-            server_public_key=self.identity.server_public_key,
-        )
-
-    def close(self) -> None:
-        """Close the clients and the store."""
-        self.counter_client.close()
-        self.sync_client.close()
-        self.store.close()
-
-
-@contextmanager
-def open_terminal(data: Path | None) -> Iterator[Terminal]:
-    """Open the enrolled terminal in ``data`` (default: the user data folder)."""
-    paths = TerminalPaths.at(data)
-    identity = load_identity(paths)
-    key = load_key(paths.terminal_key)
-    store = TerminalStore.open(paths.database)
-    url, tid = identity.server_url, identity.terminal_id
-    terminal = Terminal(
-        paths,
-        identity,
-        store,
-        LedgerClient(url, tid, key, timeout=COUNTER_TIMEOUT_S),
-        LedgerClient(url, tid, key, timeout=SYNC_TIMEOUT_S, retry=SYNC_RETRY),
-    )
-    try:
-        yield terminal
-    finally:
-        terminal.close()
-
-
-@contextmanager
-def _card(reader: str | None) -> Iterator[JpkiSession]:
-    connection = PcscConnection.open(reader)
-    try:
-        yield JpkiSession(connection)
-    finally:
-        connection.close()
 
 
 def _read_pin(args: argparse.Namespace) -> Pin:
@@ -226,7 +154,7 @@ def cmd_sync(args: argparse.Namespace) -> int:
 
 def cmd_use(args: argparse.Namespace) -> int:
     """Point use: card, PIN, resolve, spend ``--points`` of ``--program`` (default: the first)."""
-    with open_terminal(args.data) as terminal, _card(args.reader) as session:
+    with open_terminal(args.data) as terminal, pcsc_session(args.reader) as session:
         counter = terminal.counter()
         card = read_card(counter, session)
         authenticated = prove_pin(session, card, _read_pin(args))
@@ -247,7 +175,7 @@ def cmd_use(args: argparse.Namespace) -> int:
 
 def cmd_grant(args: argparse.Namespace) -> int:
     """Grant a grant program's points to the card in the reader (no PIN)."""
-    with open_terminal(args.data) as terminal, _card(args.reader) as session:
+    with open_terminal(args.data) as terminal, pcsc_session(args.reader) as session:
         outcome = grant_points(
             terminal.counter(), session, args.program, points=args.points, event=args.event
         )
@@ -257,7 +185,7 @@ def cmd_grant(args: argparse.Namespace) -> int:
 
 def cmd_lookup(args: argparse.Namespace) -> int:
     """Who the card in the reader is here: MyKey ID, member number, usable balances."""
-    with open_terminal(args.data) as terminal, _card(args.reader) as session:
+    with open_terminal(args.data) as terminal, pcsc_session(args.reader) as session:
         counter = terminal.counter()
         if terminal.identity.has_role(Role.LIBRARY):
             pin = _read_pin(args) if args.pin or args.pin_stdin else None

@@ -12,6 +12,8 @@ import sqlite_utils
 
 from sync.protocol import (
     Balance,
+    BusinessInfo,
+    GrantProgramInfo,
     LookupResponse,
     ProgramSettings,
     PullResponse,
@@ -131,6 +133,16 @@ class CacheMixin(StoreBase):
                 {"program_id": p.program_id, "settings_json": p.model_dump_json()}
                 for p in pull.programs
             )
+            db.execute("DELETE FROM grant_programs")
+            db.table("grant_programs").insert_all(
+                {"grant_program_id": g.grant_program_id, "info_json": g.model_dump_json()}
+                for g in pull.grant_programs
+            )
+            if pull.business is not None:
+                db.execute(
+                    "UPDATE sync_state SET business_json = ? WHERE id = 1",
+                    (pull.business.model_dump_json(),),
+                )
             db.execute(
                 "UPDATE sync_state SET cursor = ?, last_pull_server_time = ?, "
                 "last_success_at = ?, last_error = NULL, last_error_at = NULL, "
@@ -259,6 +271,17 @@ class CacheMixin(StoreBase):
         """All programs usable here, by ID."""
         records = self._query("SELECT settings_json FROM programs ORDER BY program_id")
         return [ProgramSettings.model_validate_json(r["settings_json"]) for r in records]
+
+    def grant_programs(self) -> list[GrantProgramInfo]:
+        """The municipality's grant programs as last pulled (for the grant desk), by ID."""
+        records = self._query("SELECT info_json FROM grant_programs ORDER BY grant_program_id")
+        return [GrantProgramInfo.model_validate_json(r["info_json"]) for r in records]
+
+    def business(self) -> BusinessInfo | None:
+        """This terminal's business and street by name, as last pulled (None before a pull)."""
+        record = self._one("SELECT business_json FROM sync_state WHERE id = 1")
+        text = None if record is None else record["business_json"]
+        return None if text is None else BusinessInfo.model_validate_json(text)
 
     def voucher_keys(self) -> list[VoucherKey]:
         """The street's voucher-signing keys."""

@@ -101,8 +101,13 @@ CREATE TABLE redemptions (
 );
 """
 
+_V3 = """
+CREATE TABLE grant_programs (grant_program_id INTEGER PRIMARY KEY, info_json TEXT NOT NULL);
+ALTER TABLE sync_state ADD COLUMN business_json TEXT
+"""
+
 #: Schema steps in order; the file's version is how many of them it has had.
-MIGRATIONS: tuple[str, ...] = (_V1, _V2)
+MIGRATIONS: tuple[str, ...] = (_V1, _V2, _V3)
 SCHEMA_VERSION = len(MIGRATIONS)
 
 

@@ -1,0 +1,941 @@
+<?xml version="1.0" encoding="utf-8"?>
+<!DOCTYPE TS>
+<TS version="2.1" language="en_US" sourcelanguage="ja_JP">
+  <context>
+    <name>mykey</name>
+    <message>
+      <location filename="ui/screens/checkout.py" line="42" />
+      <source>  立替 {n:,} ポイント</source>
+      <translation>  advanced {n:,} points</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="63" />
+      <source> ポイント</source>
+      <translation> points</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="131" />
+      <source>%Y年%m月</source>
+      <translation>%B %Y</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="128" />
+      <source>%Y年%m月%d日</source>
+      <translation>%d %B %Y</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="66" />
+      <source>1回</source>
+      <translation>Per transaction</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="67" />
+      <source>1枚1日</source>
+      <translation>Per card per day</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="94" />
+      <source>CSVで保存</source>
+      <translation>Save as CSV</translation>
+    </message>
+    <message>
+      <location filename="ui/main_window.py" line="115" />
+      <source>MyKey ポイント端末 — {name}</source>
+      <translation>MyKey point terminal — {name}</translation>
+    </message>
+    <message>
+      <location filename="ui/main_window.py" line="112" />
+      <source>MyKey ポイント端末（未登録）</source>
+      <translation>MyKey point terminal (not enrolled)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="174" />
+      <source>{n:,} pt</source>
+      <translation>{n:,} pt</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="227" />
+      <source>{name}
+残高 {before:,} → {after:,} ポイント</source>
+      <translation>{name}
+Balance {before:,} → {after:,} points</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="36" />
+      <source>{name}  {points:,} ポイント</source>
+      <translation>{name}  {points:,} points</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="177" />
+      <source>{n} 時間</source>
+      <translation>{n} hours</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="253" />
+      <source>{p:,} ポイント</source>
+      <translation>{p:,} points</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="133" />
+      <source>{p:,} ポイントを付与しました</source>
+      <translation>{p:,} points granted</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="225" />
+      <source>{p:,} ポイントを使います</source>
+      <translation>Use {p:,} points</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="78" />
+      <source>● オフライン</source>
+      <translation>● Offline</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="78" />
+      <source>● オンライン</source>
+      <translation>● Online</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="71" />
+      <source>● 接続未確認</source>
+      <translation>● Not checked yet</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="75" />
+      <source>● 未登録</source>
+      <translation>● Not enrolled</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/mykey_setup.py" line="131" />
+      <source>「{id}」はすでに使われています。別のIDか下の候補を選んでください。</source>
+      <translation>"{id}" is already taken. Choose another ID or a suggestion below.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/registry.py" line="99" />
+      <source>お会計</source>
+      <translation>Checkout</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="51" />
+      <source>お会計: お客様のマイナンバーカードでポイントを使います</source>
+      <translation>Checkout: the customer pays with points on their My Number Card</translation>
+    </message>
+    <message>
+      <location filename="ui/widgets.py" line="117" />
+      <source>お客様ご自身で入力してください（画面の数字またはキーボード）</source>
+      <translation>Please enter it yourself (on-screen digits or the keyboard)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/mykey_setup.py" line="79" />
+      <source>お客様に確認していただいてから「登録する」を押してください。</source>
+      <translation>Press "Register" after the customer has checked it.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="119" />
+      <source>お客様へ: 内容をご確認ください</source>
+      <translation>For the customer: please check</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/library.py" line="49" />
+      <source>このカードには利用者番号が登録されていません</source>
+      <translation>No patron number is linked to this card</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/mykey_setup.py" line="74" />
+      <source>このマイキーIDで登録します</source>
+      <translation>Register this MyKey ID</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="350" />
+      <source>この取引は記録されていません。ポイントは動いていません。</source>
+      <translation>This transaction was not recorded. No points moved.</translation>
+    </message>
+    <message>
+      <location filename="ui/widgets.py" line="105" />
+      <source>この暗証番号で確定しますか？</source>
+      <translation>Send this PIN?</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/vouchers.py" line="27" />
+      <source>この機能は次の版で使えるようになります。</source>
+      <translation>This feature comes in the next version.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="110" />
+      <source>この端末を登録する</source>
+      <translation>Enroll this terminal</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/service_id.py" line="80" />
+      <source>なし</source>
+      <translation>none</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="123" />
+      <source>はい、使います (Enter)</source>
+      <translation>Yes, use them (Enter)</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="107" />
+      <source>もう一度 (Enter)</source>
+      <translation>Again (Enter)</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="218" />
+      <source>もう一度カードを読む (Enter)</source>
+      <translation>Read the card again (Enter)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="116" />
+      <source>イベント名を入力してください</source>
+      <translation>Enter the event name</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="68" />
+      <source>イベント名（例: 救命講習 11/24）</source>
+      <translation>Event name (e.g. First aid 11/24)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="72" />
+      <source>オフラインです。残高は前回の情報です。オフラインの上限内で受け付けます。</source>
+      <translation>Offline. The balance is from the last contact; accepted within the offline limits.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/outcome_text.py" line="23" />
+      <source>オフラインで受け付けました（完了）</source>
+      <translation>Accepted offline (done)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="60" />
+      <source>オフラインの上限（サーバーで設定・表示のみ）</source>
+      <translation>Offline limits (set on the server; read-only)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/labels.py" line="36" />
+      <source>オフライン受付・未送信</source>
+      <translation>Accepted offline, not sent</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="98" />
+      <source>カメラ: {s}</source>
+      <translation>Camera: {s}</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="79" />
+      <source>カメラとプリンターの設定は、ポイント券の機能と一緒に追加されます。</source>
+      <translation>Camera and printer settings come with the voucher features.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="139" />
+      <source>カード</source>
+      <translation>card</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="49" />
+      <source>カードで確定しています。カードを動かさないでください。</source>
+      <translation>The card is confirming. Please do not move the card.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/mykey_setup.py" line="31" />
+      <source>カードと暗証番号</source>
+      <translation>Card and PIN</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="123" />
+      <source>カードをお取りください</source>
+      <translation>Please take the card</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="42" />
+      <source>カードをかざすとポイントを付与します（暗証番号は不要です）</source>
+      <translation>Place a card to grant points (no PIN needed)</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="94" />
+      <source>カードをリーダーに置いてください</source>
+      <translation>Please place the card on the reader</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="233" />
+      <source>カードを置くと、最初からやり直します。</source>
+      <translation>Placing a card starts again from the beginning.</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="47" />
+      <source>カードを読み取っています。カードを動かさずにお待ちください。</source>
+      <translation>Reading the card. Please keep it still.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="130" />
+      <source>カードリーダー</source>
+      <translation>Card reader</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="285" />
+      <source>カードリーダーが見つかりません。リーダーを接続してください。</source>
+      <translation>No card reader found. Please connect a reader.</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="53" />
+      <source>クリックすると同期画面を開きます</source>
+      <translation>Click to open Sync</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/library.py" line="141" />
+      <source>クリップボードにコピーしました（貸出画面に貼り付けできます）</source>
+      <translation>Copied to the clipboard (paste it into the lending screen)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="107" />
+      <source>サーバー</source>
+      <translation>Server</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="204" />
+      <source>サーバーと登録コードを入力してください。</source>
+      <translation>Enter the server and the enrollment code.</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="50" />
+      <source>サーバーに問い合わせています。</source>
+      <translation>Asking the server.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/registry.py" line="110" />
+      <source>サービスID登録</source>
+      <translation>Service ID</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/service_id.py" line="31" />
+      <source>サービスID登録: お客様のカードをリーダーに置いてください</source>
+      <translation>Service ID: please place the customer's card on the reader</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="127" />
+      <source>ハイコントラスト（黒地に白い文字）</source>
+      <translation>High contrast (white on black)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="104" />
+      <source>ポイント</source>
+      <translation>Points</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/outcome_text.py" line="35" />
+      <source>ポイントは動いていません。</source>
+      <translation>No points moved.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="252" />
+      <source>ポイントを使いました</source>
+      <translation>Points used</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/registry.py" line="105" />
+      <source>ポイント付与</source>
+      <translation>Grant points</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/sync_screen.py" line="33" />
+      <source>ポイント券 {n} が二重に使われました: 1回目 {b1}（{t1}）、2回目 {b2}（{t2}）</source>
+      <translation>Voucher {n} was redeemed twice: first {b1} ({t1}), second {b2} ({t2})</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/labels.py" line="16" />
+      <source>ポイント券受付</source>
+      <translation>Voucher redemption</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/labels.py" line="15" />
+      <source>ポイント券発行</source>
+      <translation>Issue vouchers</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/registry.py" line="103" />
+      <source>ポイント券読取</source>
+      <translation>Scan vouchers</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="215" />
+      <source>ポイント数を入力してください（1以上の整数）。</source>
+      <translation>Enter the points (a whole number from 1).</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="104" />
+      <source>マイキーID</source>
+      <translation>MyKey ID</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="175" />
+      <source>マイキーID: {m}    会員番号: {c}</source>
+      <translation>MyKey ID: {m}    Member number: {c}</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/service_id.py" line="79" />
+      <source>マイキーID: {m}　現在の会員番号: {c}</source>
+      <translation>MyKey ID: {m}   Current member number: {c}</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/mykey_setup.py" line="50" />
+      <source>マイキーIDを決めてください</source>
+      <translation>Choose a MyKey ID</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/mykey_setup.py" line="31" />
+      <source>マイキーIDを決める</source>
+      <translation>Choose the MyKey ID</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/mykey_setup.py" line="139" />
+      <source>マイキーIDを設定しました</source>
+      <translation>MyKey ID set up</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/labels.py" line="18" />
+      <source>マイキーID設定</source>
+      <translation>MyKey ID set-up</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/mykey_setup.py" line="32" />
+      <source>マイキーID設定: お客様のカードをリーダーに置いてください</source>
+      <translation>MyKey ID set-up: please place the customer's card on the reader</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="90" />
+      <source>リーダー: エラー</source>
+      <translation>Reader: error</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="94" />
+      <source>リーダー: カードあり</source>
+      <translation>Reader: card present</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="96" />
+      <source>リーダー: 接続済み</source>
+      <translation>Reader: connected</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="92" />
+      <source>リーダー: 未接続</source>
+      <translation>Reader: not connected</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="140" />
+      <source>不可</source>
+      <translation>refused</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="109" />
+      <source>中止 (Esc)</source>
+      <translation>Cancel (Esc)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="96" />
+      <source>事業者</source>
+      <translation>Business</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/sync_screen.py" line="74" />
+      <source>今すぐ同期 (Enter)</source>
+      <translation>Sync now (Enter)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="84" />
+      <source>今日</source>
+      <translation>Today</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="84" />
+      <source>今月</source>
+      <translation>This month</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/chart.py" line="67" />
+      <source>付与</source>
+      <translation>Grant</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="59" />
+      <source>付与ポイント</source>
+      <translation>Points to grant</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="51" />
+      <source>付与事業</source>
+      <translation>Grant program</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="56" />
+      <source>付与事業がありません。同期（F9）してください。</source>
+      <translation>No grant programs. Please sync (F9).</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/service_id.py" line="30" />
+      <source>会員番号を入力</source>
+      <translation>Enter the member number</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/service_id.py" line="52" />
+      <source>会員番号を入力してください</source>
+      <translation>Please enter the member number</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/service_id.py" line="101" />
+      <source>会員番号を入力してください。</source>
+      <translation>Please enter the member number.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/service_id.py" line="91" />
+      <source>会員番号を登録しました</source>
+      <translation>Member number linked</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/labels.py" line="17" />
+      <source>会員番号登録</source>
+      <translation>Member number link</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="85" />
+      <source>使うポイント</source>
+      <translation>Points to use</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/mykey_setup.py" line="60" />
+      <source>使えるか確認する (Enter)</source>
+      <translation>Check availability (Enter)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="106" />
+      <source>例: レジ1</source>
+      <translation>e.g. Register 1</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="141" />
+      <source>保存して反映</source>
+      <translation>Save and apply</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="174" />
+      <source>保存しました: {p}</source>
+      <translation>Saved: {p}</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="195" />
+      <source>保存しました。</source>
+      <translation>Saved.</translation>
+    </message>
+    <message>
+      <location filename="ui/widgets.py" line="110" />
+      <source>入力し直す (Esc)</source>
+      <translation>Enter again (Esc)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="92" />
+      <source>全額</source>
+      <translation>All</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="52" />
+      <source>処理しています。そのままお待ちください。</source>
+      <translation>Working. Please wait.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="65" />
+      <source>出席受付（1人1回）</source>
+      <translation>Attendance (once per person)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/chart.py" line="67" />
+      <source>利用</source>
+      <translation>Use</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/library.py" line="62" />
+      <source>利用者番号</source>
+      <translation>Patron number</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/library.py" line="53" />
+      <source>利用者番号を入力して「登録する」を押してください。お客様の暗証番号が必要です。</source>
+      <translation>Enter the patron number and press "Register". The customer's PIN is needed.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/library.py" line="152" />
+      <source>利用者番号を入力してください。</source>
+      <translation>Please enter the patron number.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/library.py" line="103" />
+      <source>利用者番号を登録しました</source>
+      <translation>Patron number linked</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/sync_screen.py" line="109" />
+      <source>前回の同期エラー（{t}）: {e}</source>
+      <translation>Last sync error ({t}): {e}</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/mykey_setup.py" line="51" />
+      <source>半角の英字と数字で4〜16文字（例: MY123456）</source>
+      <translation>4 to 16 letters or digits (e.g. MY123456)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/labels.py" line="41" />
+      <source>却下</source>
+      <translation>Refused</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="135" />
+      <source>取引 {n}件　利用 {u:,} pt　付与 {g:,} pt　券発行 {v:,} pt　券受付 {r}枚
+未送信 {s}件　オフライン受付 {o}件　却下 {x}件</source>
+      <translation>{n} transactions   used {u:,} pt   granted {g:,} pt   vouchers issued {v:,} pt   vouchers redeemed {r}
+unsent {s}   accepted offline {o}   refused {x}</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/outcome_text.py" line="34" />
+      <source>受け付けられませんでした</source>
+      <translation>Not accepted</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="156" />
+      <source>受付 {n}件　合計 {p:,} ポイント</source>
+      <translation>{n} taps   total {p:,} points</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/grant.py" line="140" />
+      <source>受付（同期待ち）</source>
+      <translation>accepted (waiting for sync)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/registry.py" line="115" />
+      <source>同期</source>
+      <translation>Sync</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/sync_screen.py" line="153" />
+      <source>同期しています…</source>
+      <translation>Syncing…</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/sync_screen.py" line="166" />
+      <source>同期しました: 送信 {p}件（反映 {a}件、却下 {r}件、競合 {c}件）</source>
+      <translation>Synced: {p} sent ({a} applied, {r} refused, {c} conflicts)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/sync_screen.py" line="177" />
+      <source>同期できませんでした。通信が戻ると自動で再送します。</source>
+      <translation>Sync failed. It is retried automatically when the network is back.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="69" />
+      <source>同期なし</source>
+      <translation>Without sync</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="68" />
+      <source>同期までの合計</source>
+      <translation>Total until sync</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/labels.py" line="39" />
+      <source>同期済み</source>
+      <translation>Synced</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/labels.py" line="40" />
+      <source>同期済み（オフライン受付）</source>
+      <translation>Synced (accepted offline)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/registry.py" line="104" />
+      <source>図書館</source>
+      <translation>Library</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/library.py" line="33" />
+      <source>図書館: カードで利用者番号を表示します</source>
+      <translation>Library: shows the patron number of the card</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="125" />
+      <source>大</source>
+      <translation>Large</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="70" />
+      <source>失効情報の古さ</source>
+      <translation>Revocation data age</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/registry.py" line="114" />
+      <source>履歴・精算</source>
+      <translation>History</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="98" />
+      <source>役割</source>
+      <translation>Roles</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="128" />
+      <source>成功・失敗の音を鳴らす</source>
+      <translation>Success and failure sounds</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="218" />
+      <source>戻って入力し直す (Enter)</source>
+      <translation>Back and change it (Enter)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="125" />
+      <source>戻る (Esc)</source>
+      <translation>Back (Esc)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="132" />
+      <source>文字の大きさ</source>
+      <translation>Text size</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="255" />
+      <source>新しい残高: {b:,} ポイント</source>
+      <translation>New balance: {b:,} points</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="104" />
+      <source>時刻</source>
+      <translation>Time</translation>
+    </message>
+    <message>
+      <location filename="ui/widgets.py" line="134" />
+      <source>暗証番号が違います。もう一度入力してください。</source>
+      <translation>Wrong PIN. Please enter it again.</translation>
+    </message>
+    <message>
+      <location filename="ui/widgets.py" line="93" />
+      <source>暗証番号（数字4桁）を入力してください</source>
+      <translation>Please enter your PIN (4 digits)</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="87" />
+      <source>最終同期 {t}</source>
+      <translation>Last sync {t}</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="98" />
+      <source>未使用</source>
+      <translation>not used</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="173" />
+      <source>未登録</source>
+      <translation>none</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="81" />
+      <source>未登録の端末</source>
+      <translation>Terminal not enrolled</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/labels.py" line="34" />
+      <source>未確定（同期待ち）</source>
+      <translation>Undecided (waiting for sync)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/labels.py" line="37" />
+      <source>未送信</source>
+      <translation>Not sent</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="85" />
+      <source>未送信 {n}件</source>
+      <translation>{n} unsent</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/sync_screen.py" line="104" />
+      <source>未送信 {n}件　最終同期 {t}</source>
+      <translation>{n} unsent   last sync {t}</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="125" />
+      <source>標準</source>
+      <translation>Normal</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="169" />
+      <source>標準（未同期）</source>
+      <translation>Default (not synced)</translation>
+    </message>
+    <message>
+      <location filename="ui/widgets.py" line="105" />
+      <source>残り1回です。間違えるとロックされます。</source>
+      <translation>One try left. A mistake locks the PIN.</translation>
+    </message>
+    <message>
+      <location filename="ui/widgets.py" line="136" />
+      <source>残り回数: {n}回</source>
+      <translation>Tries left: {n}</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="220" />
+      <source>残高が足りません（残高 {b:,} ポイント）。</source>
+      <translation>Not enough points (balance {b:,}).</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="257" />
+      <source>残高（見込み）: {b:,} ポイント</source>
+      <translation>Balance (expected): {b:,} points</translation>
+    </message>
+    <message>
+      <location filename="ui/widgets.py" line="97" />
+      <source>決定 (Enter)</source>
+      <translation>OK (Enter)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="125" />
+      <source>特大</source>
+      <translation>Extra large</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="104" />
+      <source>状態</source>
+      <translation>State</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/sync_screen.py" line="89" />
+      <source>理由</source>
+      <translation>Reason</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="208" />
+      <source>登録しています…</source>
+      <translation>Enrolling…</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/library.py" line="69" />
+      <source>登録しない (Esc)</source>
+      <translation>Do not register (Esc)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="213" />
+      <source>登録しました。アプリを起動し直すと使えます。</source>
+      <translation>Enrolled. Restart the application to use it.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/library.py" line="67" />
+      <source>登録する (Enter)</source>
+      <translation>Register (Enter)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="108" />
+      <source>登録コード</source>
+      <translation>Enrollment code</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/service_id.py" line="30" />
+      <source>登録完了</source>
+      <translation>Done</translation>
+    </message>
+    <message>
+      <location filename="ui/widgets.py" line="108" />
+      <source>確定する (Enter)</source>
+      <translation>Send it (Enter)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/sync_screen.py" line="88" />
+      <source>確認が必要な取引（却下・競合）</source>
+      <translation>Transactions to look at (refused, conflicts)</translation>
+    </message>
+    <message>
+      <location filename="ui/card_flow.py" line="48" />
+      <source>確認しています。そのままお待ちください。</source>
+      <translation>Checking. Please wait.</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/mykey_setup.py" line="31" />
+      <source>確認して登録</source>
+      <translation>Confirm and register</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="99" />
+      <source>確認へ (Enter)</source>
+      <translation>Confirm (Enter)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/history.py" line="104" />
+      <source>種類</source>
+      <translation>Kind</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="95" />
+      <source>端末ID</source>
+      <translation>Terminal ID</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="109" />
+      <source>端末の名前</source>
+      <translation>Terminal name</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="55" />
+      <source>端末の登録</source>
+      <translation>Enrollment</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/labels.py" line="42" />
+      <source>競合</source>
+      <translation>Conflict</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/outcome_text.py" line="29" />
+      <source>結果はまだ確定していません</source>
+      <translation>The result is not settled yet</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="154" />
+      <source>自動（カードが置かれたリーダー）</source>
+      <translation>Automatic (the reader with a card)</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="57" />
+      <source>表示と操作</source>
+      <translation>Display and operation</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="131" />
+      <source>言語（再起動後に反映）</source>
+      <translation>Language (after restart)</translation>
+    </message>
+    <message>
+      <location filename="ui/widgets.py" line="67" />
+      <source>訂正</source>
+      <translation>Delete</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/registry.py" line="116" />
+      <source>設定</source>
+      <translation>Settings</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/sync_screen.py" line="86" />
+      <source>送信回数</source>
+      <translation>Attempts</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/sync_screen.py" line="85" />
+      <source>送信待ち</source>
+      <translation>Waiting to be sent</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/settings.py" line="104" />
+      <source>運営者から受け取った登録コード</source>
+      <translation>The enrollment code from the operator</translation>
+    </message>
+    <message>
+      <location filename="ui/screens/checkout.py" line="40" />
+      <source>（最も近い有効期限 {d}）</source>
+      <translation> (nearest expiry {d})</translation>
+    </message>
+  </context>
+</TS>

@@ -1,0 +1,1 @@
+"""One module per screen; :mod:`ui.screens.registry` lists the modes."""
