@@ -257,9 +257,17 @@ class ExpiryReport:
     points_returned: int
 
 
+def voucher_grace_days(program: Program) -> int:
+    """Days after a voucher's last valid day during which a shop that redeemed it offline may
+    still sync (the program's longest allowed offline period, in whole days)."""
+    return -(-program.offline_max_hours_without_sync // 24)
+
+
 def run_expiry(conn: Connection, as_of: date, now: datetime) -> ExpiryReport:
-    """Void vouchers whose last valid day is before ``as_of`` (points go back to residents), then
-    expire lots whose expiry date is before ``as_of`` into the expiry sink. Idempotent."""
+    """Void vouchers whose last valid day plus the offline grace is before ``as_of`` (points go
+    back to residents), then expire lots whose expiry date is before ``as_of`` into the expiry
+    sink. Idempotent. The grace keeps an offline redemption made on the last valid day
+    settleable when the shop syncs later within its offline limits."""
     voided = returned = 0
     due = conn.execute(
         select(vouchers)
@@ -268,6 +276,8 @@ def run_expiry(conn: Connection, as_of: date, now: datetime) -> ExpiryReport:
     ).all()
     for voucher in due:
         program = get_program(conn, voucher.program_id)
+        if voucher.valid_until + timedelta(days=voucher_grace_days(program)) >= as_of:
+            continue
         transfer = void_voucher(
             conn,
             program,

@@ -75,6 +75,11 @@ def use_points(
         if points > balance.points:
             raise InsufficientBalanceError(f"{points} > {balance.points}")
     else:
+        # offline the server cannot say which programs are usable here: the synced list can
+        if counter.store.program(program_id) is None or (
+            holder.mykey_id is not None and balance is None
+        ):
+            raise ProgramNotAcceptedError(f"program {program_id} (offline)")
         offline_decision(counter, holder, program_id, points).raise_if_refused()
         mykey_id = None if holder.mykey_id is None else holder.require_active()
     now = counter.clock()

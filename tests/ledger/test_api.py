@@ -223,10 +223,13 @@ def test_vouchers_issue_redeem_once_and_conflicts(
         voucher_number(12),
     }
     assert [k["terminal_id"] for k in pulled["voucher_keys"]] == [office.terminal_id]
-    # the unredeemed voucher 13 expires: its points return to the resident
+    # the unredeemed voucher 13 expires, but only once a shop that redeemed it offline on its
+    # last valid day could no longer be waiting to sync (72 h = 3 days): then its points return
     with engine.begin() as conn:
-        report = op.run_expiry(conn, today_jst() + timedelta(days=3))
-    assert (report.vouchers_voided, report.points_returned) == (1, 500)
+        within_grace = op.run_expiry(conn, today_jst() + timedelta(days=2 + 3))
+        report = op.run_expiry(conn, today_jst() + timedelta(days=2 + 3 + 1))
+    assert (within_grace.vouchers_voided, report.vouchers_voided) == (0, 1)
+    assert report.points_returned == 500
     _assert_clean(engine)
 
 

@@ -145,7 +145,8 @@ def test_voucher_reserve_post_and_void(
             .values(status="redeemed", post_transfer_id=post, redeemer_business_id="A0002")
         )
         assert audit(conn) == []
-        report = op.run_expiry(conn, jst_date(now) + timedelta(days=1))
+        # voided after its last valid day plus the offline grace (72 h: 3 days)
+        report = op.run_expiry(conn, jst_date(now) + timedelta(days=1 + 3))
         assert (report.vouchers_voided, report.points_returned) == (1, 200)
         assert balance_of(conn, AccountKind.RESIDENT, program.id, "MY000003") == 700
         assert balance_of(conn, AccountKind.SETTLEMENT, program.id, "A0002") == 300

@@ -250,7 +250,8 @@ class LedgerMachine(RuleBasedStateMachine):
         with self.engine.begin() as conn:
             op.run_expiry(conn, today, now=self.now)
         for voucher in self.model_vouchers.values():
-            if voucher.status == "reserved" and voucher.valid_until < today:
+            # voided once the offline grace after its last valid day is over (72 h: 3 days)
+            if voucher.status == "reserved" and voucher.valid_until + timedelta(days=3) < today:
                 voucher.status = "voided"
                 for lot, amount in voucher.taken:
                     lot.remaining += amount

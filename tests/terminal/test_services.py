@@ -28,6 +28,7 @@ from terminal.errors import (
     AlreadyTappedError,
     InsufficientBalanceError,
     OfflineRefusedError,
+    ProgramNotAcceptedError,
     RoleNotAllowedError,
 )
 from terminal.services.counter import (
@@ -165,6 +166,27 @@ def test_offline_use_within_limits_is_accepted_then_applied_at_sync(
     _sync(counter, ledger)
     assert counter.store.get(outcome.row.id).state is OutboxState.APPLIED  # type: ignore[union-attr]
     assert _balance(ledger, cards[1]) == (3800, 0)
+
+
+def test_offline_a_program_not_usable_here_is_refused_before_signing(
+    make_counter: MakeCounter,
+    engine: Engine,
+    world: World,
+    cards: list[CardProfile],
+    session_for,
+    crl_imported: None,
+) -> None:
+    # the special event program is accepted only at A0001: A0002 must refuse it offline too
+    resident(engine, world, cards[0], "SV000015", 1000)
+    counter, ledger = make_counter("A0002", ["shop"])
+    _holder(counter, session_for(cards[0]))
+    _sync(counter, ledger)
+    ledger.down = True
+    session = session_for(cards[0])
+    holder = _holder(counter, session)
+    with pytest.raises(ProgramNotAcceptedError):
+        use_points(counter, session, holder, world.event_program_id, 100)
+    assert counter.store.rows() == []
 
 
 def test_an_unknown_card_is_refused_offline_with_its_reason(
