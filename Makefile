@@ -6,9 +6,18 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
 .PHONY: bootstrap demo test lint typecheck unit pcscd-start pcscd-stop bench clean
+.PHONY: dist windows bench-frozen sim translations
+
+## English translation of the window (Japanese is the source language).
+QM := ui/i18n/mykey_en.qm
 
 bootstrap:
 	@scripts/bootstrap.sh
+
+$(QM): ui/i18n/mykey_en.ts | bootstrap
+	$(VENV)/bin/pyside6-lrelease -silent $< -qm $@
+
+translations: $(QM)
 
 pcscd-start: bootstrap
 	@scripts/pcscd.sh start
@@ -17,7 +26,7 @@ pcscd-stop:
 	@scripts/pcscd.sh stop
 
 ## The terminal in demo mode on embedded defaults (virtual card, local ledger on SQLite).
-demo: pcscd-start
+demo: pcscd-start $(QM)
 	@$(VENV)/bin/mykey demo
 
 lint: bootstrap
@@ -27,17 +36,42 @@ lint: bootstrap
 typecheck: bootstrap
 	$(VENV)/bin/mypy
 
-## Everything CI runs: lint, types, and the whole test suite (pcscd, vpcd, OpenSC, PostgreSQL).
-test: pcscd-start lint typecheck
+## Everything CI runs: lint, types, the whole test suite (pcscd, vpcd, OpenSC, PostgreSQL,
+## the GUI offscreen), a few hundred simulation seeds, and the frozen app's self-test.
+test: pcscd-start lint typecheck $(QM)
 	$(PY) -m pytest $(PYTEST_ARGS)
+	$(MAKE) --no-print-directory sim SEEDS=$(or $(SEEDS),300)
+	$(MAKE) --no-print-directory dist
+
+## The deterministic simulation: `make sim SEEDS=10000` for the long run.
+sim: bootstrap
+	$(PY) -m sim --seeds $(or $(SEEDS),300)
 
 ## Only the fast tests that need no daemon.
-unit: bootstrap
+unit: bootstrap $(QM)
 	$(PY) -m pytest -m "not pcsc and not opensc and not postgres" $(PYTEST_ARGS)
 
-bench: pcscd-start
+bench: pcscd-start $(QM)
 	$(PY) bench/card_auth.py
 	$(PY) bench/ledger_ingest.py
+	$(PY) bench/counter_flow.py
+	$(PY) bench/sync_catchup.py
+	$(PY) bench/qr_decode.py
+
+## The Linux one-folder app in dist/mykey/ (build.spec), then its self-test, headless.
+dist: bootstrap $(QM)
+	$(PY) -m pip install -q -e '.[dist]'
+	$(PY) -m PyInstaller --noconfirm --clean --log-level WARN \
+		--distpath dist --workpath build/pyinstaller build.spec
+	QT_QPA_PLATFORM=offscreen dist/mykey/mykey-debug --selftest
+
+## The Windows app and its installer, built and self-tested under Wine (see docs/INSTALLERS.md).
+windows: bootstrap
+	@scripts/windows/build.sh
+
+## Installed size and cold start of the frozen app next to `python -m mykey` (after `make dist`).
+bench-frozen: dist
+	$(PY) bench/frozen.py
 
 clean:
 	rm -rf build dist .pytest_cache .mypy_cache .ruff_cache

@@ -30,6 +30,9 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="mykey", description="MyKey point terminal")
     parser.add_argument("--version", action="version", version=f"mykey {__version__}")
     parser.add_argument("-v", "--verbose", action="count", default=0, help="more log output")
+    parser.add_argument(
+        "--selftest", action="store_true", help="check this installation; prints one JSON object"
+    )
     groups = parser.add_subparsers(dest="group", metavar="{" + ",".join(GROUPS) + "}")
     for name, (module_name, help_text) in GROUPS.items():
         group_parser = groups.add_parser(name, help=help_text, description=help_text)
@@ -66,6 +69,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         from mykey import gui
 
         return gui.main()
+    if args.selftest:
+        from mykey import selftest
+
+        return selftest.main()
     handler = getattr(args, "func", None)
     if handler is None:
         parser.parse_args([*args_list, "--help"])

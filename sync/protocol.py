@@ -357,6 +357,10 @@ class EnrollResponse(_Model):
         le=999_999,
         description="the 6 digits that start this terminal's voucher numbers",
     )
+    trust_anchors: list[str] = Field(
+        default_factory=list,
+        description="the JPKI CA certificates (PEM) the server trusts for card certificates",
+    )
 
 
 class PushRequest(_Model):

@@ -234,5 +234,16 @@ def enroll_terminal(
         name=name,
         voucher_prefix=response.voucher_prefix,
     )
+    _install_trust_anchors(paths, response.trust_anchors)
     save_identity(paths, identity)
     return identity
+
+
+def _install_trust_anchors(paths: TerminalPaths, anchors: list[str]) -> None:
+    """Put the CA certificates the server trusts into ``trust/`` unless the installer already
+    put some there (an installer's J-LIS certificates win)."""
+    paths.trust_dir.mkdir(parents=True, exist_ok=True)
+    if any(paths.trust_dir.iterdir()):
+        return
+    for number, pem in enumerate(anchors, start=1):
+        (paths.trust_dir / f"ledger-anchor-{number}.pem").write_text(pem, encoding="ascii")

@@ -6,6 +6,7 @@ import base64
 import logging
 import secrets
 
+from cryptography.hazmat.primitives.serialization import Encoding
 from fastapi import APIRouter
 from sqlalchemy import func, insert, select, update
 
@@ -77,6 +78,10 @@ def _enroll(state: State, request: EnrollRequest) -> EnrollResponse:
         roles=[Role(r) for r in str(row.roles).split(",")],
         server_public_key=b64encode(public_key_bytes(state.signing_key)),
         voucher_prefix=voucher_prefix,
+        trust_anchors=[
+            anchor.public_bytes(Encoding.PEM).decode("ascii")
+            for anchor in (state.trust.anchors if state.trust is not None else [])
+        ],
     )
 
 

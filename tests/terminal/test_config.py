@@ -106,8 +106,9 @@ def test_garbled_identity_is_not_enrolled(tmp_path: Path, content: str) -> None:
 class FakeServer:
     """Stands in for sync.client.enroll at this unit boundary: records what it was sent."""
 
-    def __init__(self, fail_first: bool = False) -> None:
+    def __init__(self, fail_first: bool = False, anchors: list[str] | None = None) -> None:
         self.fail_next = fail_first
+        self.anchors = anchors or []
         self.calls: list[tuple[str, str, bytes, bytes, str]] = []
 
     def __call__(
@@ -130,7 +131,22 @@ class FakeServer:
             street_id=None,
             roles=[Role.MUNICIPAL],
             server_public_key=IDENTITY.server_public_key,
+            trust_anchors=self.anchors,
         )
+
+
+def test_enroll_installs_the_servers_trust_anchors_unless_the_installer_did(
+    tmp_path: Path,
+) -> None:
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    fresh = TerminalPaths.at(tmp_path / "fresh")
+    enroll_terminal(fresh, "http://l", "CODE-1", enroll=FakeServer(anchors=[pem]))
+    assert [p.read_text() for p in fresh.trust_dir.iterdir()] == [pem]
+    installed = TerminalPaths.at(tmp_path / "installed")
+    installed.trust_dir.mkdir(parents=True)
+    (installed.trust_dir / "jlis.pem").write_text("J-LIS")
+    enroll_terminal(installed, "http://l", "CODE-2", enroll=FakeServer(anchors=[pem]))
+    assert [p.name for p in installed.trust_dir.iterdir()] == ["jlis.pem"]
 
 
 def test_enroll_saves_identity_and_keys(tmp_path: Path) -> None:
