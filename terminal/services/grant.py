@@ -26,7 +26,8 @@ def grant_points(
     event: str | None = None,
 ) -> Outcome:
     """Read and check the card, then grant (the program's default points when ``points`` is
-    None). Offline, the grant is queued: it only adds points, the server checks it at sync."""
+    None; the row records them from the synced grant programs). Offline, the grant is queued:
+    it only adds points, the server checks it at sync."""
     counter.require_role(Role.MUNICIPAL)
     if points is not None and (isinstance(points, bool) or points < 1):
         raise InvalidAmountError(repr(points))
@@ -41,14 +42,17 @@ def grant_points(
         card=CardAuthorisation(certificate=b64encode(card.certificate_der)),
     )
     cached = counter.store.card_by_fingerprint(card.ref.fingerprint_sha256)
+    program = next(
+        (g for g in counter.store.grant_programs() if g.grant_program_id == grant_program_id), None
+    )
     tap = None if event is None else Tap(event, grant_program_id, card.ref.fingerprint_sha256)
     return submit(
         counter,
         tx,
         session=None,
         mykey_id=None if cached is None else cached.mykey_id,
-        program_id=None,
-        points=points or 0,
+        program_id=None if program is None else program.program_id,
+        points=points or (0 if program is None else program.default_points),
         offline_fallback=queued_offline(QUEUED_JA, QUEUED_EN),
         tap=tap,
     )

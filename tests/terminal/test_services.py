@@ -340,12 +340,15 @@ def test_grant_in_attendance_mode_grants_once_per_card_and_event(
     with pytest.raises(AlreadyTappedError):
         grant_points(desk, session_for(cards[0]), world.grant_program_id, event="救命講習11/24")
     assert len(desk.store.rows()) == 1
+    _sync(desk, ledger)  # the desk now knows the grant programs and their default points
+    default = grant_points(desk, session_for(cards[0]), world.grant_program_id)
+    assert (default.row.points, default.balance) == (500, 1000)
     ledger.down = True
     queued = grant_points(desk, session_for(cards[0]), world.grant_program_id, points=50)
     assert queued.status is OutcomeStatus.ACCEPTED_OFFLINE and "反映" in queued.message_ja
     ledger.down = False
     _sync(desk, ledger)
-    assert _balance(ledger, cards[0]) == (550, 0)
+    assert _balance(ledger, cards[0]) == (1050, 0)
 
 
 def test_library_lookup_without_pin_then_link_shows_the_patron_number(
