@@ -1,334 +1,338 @@
-"""`mykey demo`: the whole chain on embedded defaults, as a newcomer first sees it.
+"""`mykey demo`: the terminal window on the demo world, with a demo card tray.
 
-A virtual My Number Card (test CA, a card profile that keeps its identity between runs) is
-placed in a real PC/SC reader through pcscd + vsmartcard-vpcd; the terminal reads and checks it,
-asks for the PIN and has the card sign a challenge; a local ledger server on SQLite runs on
-loopback; three enrolled terminals (a municipal desk, a shopping-street office, a shop) send
-RFC 9421-signed, card-signed transactions: MyKey ID set-up, a grant, a point use. Then the
-ledger is audited. Everything lives in one folder (``--dir``; default: the user data dir).
+The demo world (:mod:`mykey.demo_world`: a local ledger on SQLite, Kawasaki's programs, the
+Motosumi-Bremen street, a library, the health department, three residents' cards, one enrolled
+terminal per role) is prepared in the demo folder (``--dir``; default the user data dir's
+``mykey/demo``) and its ledger started on loopback. One window shows the terminal chosen in its
+demo tray (or with ``--terminal``) next to the tray: place and take off the three cards (PIN
+1234), stop and start the ledger to show offline work.
+
+The cards go through pcscd + vsmartcard-vpcd when a vpcd reader is free ("Virtual PCD 00 00",
+else "Virtual PCD 00 01"), otherwise in-process; the tray says which. ``--headless --out DIR``
+drives the same window offscreen through the whole story (:mod:`mykey.demo_story`).
 """
 
 from __future__ import annotations
 
 import argparse
-import getpass
+import logging
 import os
-import socket
 import sys
-import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any, Protocol
 
-import uvicorn
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from platformdirs import user_data_dir
-from sqlalchemy import Engine, select
 
-from cardio.auth import TrustStore, inspect_card, prove_possession, sign_message
-from cardio.errors import CardError
+from cardio.errors import CardError, NoCardError
 from cardio.jpki import JpkiSession
-from cardio.secrets import Pin, PinFormatError
-from cardio.transport import PcscConnection
-from cardio.virtual.ca import TestCA
+from cardio.transport import InProcessConnection, reader_states
 from cardio.virtual.card import VirtualJpkiCard
 from cardio.virtual.profile import CardProfile
 from cardio.virtual.vpcd import VpcdBridge
-from server_stub import operator
-from server_stub.api.app import create_app
-from server_stub.audit import audit
-from server_stub.db.engine import make_engine
-from server_stub.db.migrate import migrate
-from server_stub.db.schema import grant_programs, municipalities
-from server_stub.settings import Settings
-from sync.client import LedgerClient, LedgerRefusedError, enroll
-from sync.protocol import (
-    CardAuthorisation,
-    Grant,
-    MyKeySetup,
-    PointUse,
-    ResultStatus,
-    Transaction,
-    TransactionResult,
-    b64encode,
-    transaction_digest,
-    uuid7,
-)
+from mykey.app_context import Terminal, load_terminal, pcsc_session
+from mykey.demo_world import TERMINALS, DemoLedger, DemoWorld
 
-DEMO_PIN = "1234"
-DEMO_MYKEY_ID = "DEMO2026"
-KAWASAKI = "141305"
-STREET, SHOP, DEPARTMENT = "B0001", "A0001", "D0001"
-READER_WAIT_S = 10.0
+log = logging.getLogger(__name__)
+
+#: vpcd's two readers: (TCP port, PC/SC reader name)
+VPCD_READERS = ((35963, "Virtual PCD 00 00"), (35964, "Virtual PCD 00 01"))
+IN_PROCESS_READER = "Demo Card Tray"
+#: the demo window: the terminal (1280 × 800, as on a counter PC) and the tray beside it
+WINDOW_SIZE = (1600, 800)
 
 
-def say(ja: str, en: str) -> None:
-    """One step of the demo, in Japanese and then English."""
-    sys.stdout.write(f"{ja}\n    {en}\n")
-    sys.stdout.flush()
+def default_dir() -> Path:
+    """The demo folder when ``--dir`` is not given."""
+    return Path(user_data_dir("mykey")) / "demo"
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+class CardBackend(Protocol):
+    """How the demo tray's cards reach the window."""
+
+    #: the reader the window uses (its preference)
+    reader_name: str
+    #: shown in the tray: through which path the cards go
+    description: str
+
+    def attach(self, reader: Any) -> None:
+        """Feed ``reader`` (a ``ui.reader.ReaderState``) with this tray's card events."""
+        ...
+
+    def detach(self) -> None:
+        """Stop feeding the reader state given to :meth:`attach`."""
+        ...
+
+    def place(self, profile: CardProfile) -> None:
+        """Put the card on the reader (a card there is taken off first)."""
+        ...
+
+    def remove(self) -> None:
+        """Take the card off."""
+        ...
+
+    def open_session(self, reader: str | None) -> Any:
+        """The window's session factory: a context manager yielding a ``JpkiSession``."""
+        ...
+
+    def close(self) -> None:
+        """Release everything."""
+        ...
 
 
-def _card_profile(base: Path) -> tuple[TestCA, CardProfile]:
-    ca_dir, card_dir = base / "ca", base / "card"
-    ca = TestCA.load(ca_dir) if (ca_dir / "ca.json").exists() else TestCA.init(ca_dir)
-    if (card_dir / "profile.json").exists():
-        return ca, CardProfile.load(card_dir)
-    return ca, ca.issue_card(card_dir, DEMO_PIN)
+class InProcessCards:
+    """The virtual card on a pretend reader inside this process (no pcscd needed)."""
 
+    reader_name = IN_PROCESS_READER
 
-@dataclass(frozen=True)
-class DemoLedger:
-    """The demo's running ledger: its URL, its database, and the seeded program IDs."""
+    def __init__(self, latency: str = "instant", why: str = "") -> None:
+        self.latency = latency
+        self.card: VirtualJpkiCard | None = None
+        self._reader: Any = None
+        self.description = "プロセス内の仮想リーダー（pcscd なし）" + (f"\n{why}" if why else "")
 
-    base_url: str
-    engine: Engine
-    program_id: int
-    grant_program_id: int
+    def attach(self, reader: Any) -> None:
+        """Announce the pretend reader (and a card already on it) to ``reader``."""
+        self._reader = reader
+        reader.reader_added(IN_PROCESS_READER)
+        if self.card is not None:
+            reader.card_in(IN_PROCESS_READER)
 
+    def detach(self) -> None:
+        """Forget the reader state."""
+        self._reader = None
 
-@contextmanager
-def _ledger_server(base: Path, trust_dir: Path) -> Iterator[DemoLedger]:
-    """A real ledger server on loopback (uvicorn in a thread) for the duration of the block."""
-    url = f"sqlite:///{base / 'ledger.db'}"
-    migrate(url)
-    settings = Settings(
-        database_url=url, trust_dir=trust_dir, signing_key_path=base / "ledger-signing-key.pem"
-    )
-    engine = make_engine(url)
-    program_id, grant_program_id = _seed(engine)
-    port = _free_port()
-    config = uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="error")
-    server = uvicorn.Server(config)
-    thread = threading.Thread(target=server.run, name="ledger-server", daemon=True)
-    thread.start()
-    while not server.started:
-        if not thread.is_alive():
-            raise RuntimeError("the ledger server did not start")
-        time.sleep(0.05)
-    try:
-        yield DemoLedger(f"http://127.0.0.1:{port}", engine, program_id, grant_program_id)
-    finally:
-        server.should_exit = True
-        thread.join(timeout=5)
-        engine.dispose()
+    def place(self, profile: CardProfile) -> None:
+        """Put a new virtual card of ``profile`` on the pretend reader."""
+        if self.card is not None:
+            self.remove()
+        self.card = VirtualJpkiCard(profile, latency=self.latency)
+        if self._reader is not None:
+            self._reader.card_in(IN_PROCESS_READER)
 
+    def remove(self) -> None:
+        """Take the card off (an open session fails as with a pulled card)."""
+        card, self.card = self.card, None
+        if card is not None:
+            card.power_off()
+        if self._reader is not None:
+            self._reader.card_out(IN_PROCESS_READER)
 
-def _seed(engine: Engine) -> tuple[int, int]:
-    """Kawasaki, a street with a shop, a department, the point program and a grant program
-    (made once); returns the program's and the grant program's IDs."""
-    with engine.begin() as conn:
-        if conn.execute(select(municipalities.c.code)).first() is None:
-            operator.create_municipality(conn, KAWASAKI, "川崎市")
-            operator.create_business(conn, STREET, KAWASAKI, "元住吉商店街", "street")
-            operator.create_business(
-                conn, SHOP, KAWASAKI, "ブレーメン青果店", "shop", street_id=STREET
-            )
-            operator.create_business(conn, DEPARTMENT, KAWASAKI, "健康福祉局", "department")
-            program = operator.create_point_program(conn, KAWASAKI, "川崎市ポイント")
-            operator.create_grant_program(conn, program, "健康診断受診", "健康福祉局", 500)
-        row = conn.execute(select(grant_programs.c.program_id, grant_programs.c.id)).one()
-        return int(row.program_id), int(row.id)
-
-
-def _enrolled(ledger: DemoLedger, business_id: str, roles: list[str], name: str) -> LedgerClient:
-    """A new terminal: the operator makes an enrollment code, the terminal enrolls its key."""
-    with ledger.engine.begin() as conn:
-        code = operator.create_enrollment_code(conn, business_id, roles).code
-    key = Ed25519PrivateKey.generate()
-    terminal = enroll(ledger.base_url, code, key, name=name)
-    return LedgerClient(ledger.base_url, terminal.terminal_id, key)
-
-
-def _wait_for_card(reader: str | None) -> PcscConnection:
-    deadline = time.monotonic() + READER_WAIT_S
-    while True:
+    @contextmanager
+    def open_session(self, _reader: str | None) -> Iterator[JpkiSession]:
+        """A JPKI session on the card lying on the pretend reader."""
+        card = self.card
+        if card is None:
+            raise NoCardError("no demo card on the tray")
+        connection = InProcessConnection(card)
         try:
-            return PcscConnection.open(reader)
-        except CardError:
-            if time.monotonic() > deadline:
-                raise
-            time.sleep(0.2)
-
-
-def _ask_pin(tries_left: int, interactive: bool) -> Pin:
-    if not interactive:
-        say(
-            f"暗証番号を入力します（デモカード: {DEMO_PIN}）",
-            f"entering the demo card's PIN ({DEMO_PIN})",
-        )
-        return Pin(DEMO_PIN)
-    while True:
-        prompt = f"暗証番号4桁 / PIN (4 digits; demo card {DEMO_PIN}; tries left {tries_left}): "
-        try:
-            return Pin(getpass.getpass(prompt))
-        except PinFormatError as error:
-            sys.stdout.write(f"{error}\n")
-
-
-def _tx(
-    client: LedgerClient,
-    business_id: str,
-    payload: PointUse | Grant | MyKeySetup,
-    certificate_der: bytes,
-) -> Transaction:
-    """A transaction of ``client``'s terminal naming the card (not yet signed by it)."""
-    return Transaction(
-        id=uuid7(),
-        terminal_id=client.terminal_id,
-        business_id=business_id,
-        terminal_time=datetime.now(UTC),
-        payload=payload,
-        card=CardAuthorisation(certificate=b64encode(certificate_der)),
-    )
-
-
-def _signed(tx: Transaction, session: JpkiSession) -> Transaction:
-    """``tx`` with the card's signature over its digest (the PIN is already verified)."""
-    assert tx.card is not None
-    signature = sign_message(session, transaction_digest(tx))
-    card = tx.card.model_copy(update={"signature": b64encode(signature)})
-    return tx.model_copy(update={"card": card})
-
-
-def _check(result: TransactionResult) -> TransactionResult:
-    if result.status not in (ResultStatus.APPLIED, ResultStatus.DUPLICATE):
-        raise LedgerRefusedError(
-            409, result.reason or "refused", result.message_ja or "", result.message_en or ""
-        )
-    return result
-
-
-def run_demo(
-    base: Path, *, latency: str, vpcd_port: int, reader: str | None, interactive: bool
-) -> int:
-    """Run the demo; returns the exit code."""
-    base.mkdir(parents=True, exist_ok=True)
-    say(f"デモ用フォルダ: {base}", f"demo folder: {base}")
-    ca, profile = _card_profile(base)
-    bridge = VpcdBridge(port=vpcd_port)
-    bridge.start()
-    bridge.insert(VirtualJpkiCard(profile, latency=latency))
-    say(
-        "カードをリーダーに置きました（仮想カード）",
-        f"the virtual card is in the reader (latency: {latency})",
-    )
-    connection: PcscConnection | None = None
-    try:
-        connection = _wait_for_card(reader)
-        session = JpkiSession(connection)
-        trust = TrustStore.from_directory(ca.trust_directory)
-        checked = inspect_card(session, trust=trust)
-        say(
-            f"カードを読み取りました: 証明書シリアル {checked.ref.serial}",
-            f"card read in {connection.reader}: certificate serial {checked.ref.serial}",
-        )
-        card = prove_possession(
-            session, checked, lambda tries: _ask_pin(tries, interactive), os.urandom(32)
-        )
-        say(
-            "本人確認できました（カードがチャレンジに署名）",
-            f"authenticated: {card.ref.fingerprint_sha256[:16]}…",
-        )
-        with _ledger_server(base, ca.trust_directory) as ledger:
-            _counter_flows(ledger, session, card.certificate_der)
-            with ledger.engine.connect() as conn:
-                violations = audit(conn)
-        if violations:
-            say(
-                f"台帳監査: {len(violations)} 件の不整合",
-                f"ledger audit: {len(violations)} violations",
-            )
-            return 1
-        say("台帳監査: 問題なし（全勘定の合計は 0）", "ledger audit: ok (all accounts sum to zero)")
-        return 0
-    except CardError as error:
-        say(f"失敗: {error.message_ja}", f"failed: {error.message_en}")
-        return 1
-    except LedgerRefusedError as error:
-        say(f"失敗: {error.title_ja}", f"failed: {error.title_en}")
-        return 1
-    finally:
-        if connection is not None:
+            yield JpkiSession(connection)
+        finally:
             connection.close()
-        bridge.remove()
-        bridge.stop()
+
+    def close(self) -> None:
+        """Take the card off."""
+        self.card = None
 
 
-def _counter_flows(ledger: DemoLedger, session: JpkiSession, certificate_der: bytes) -> None:
-    """MyKey ID set-up at the office, a grant at the municipal desk, a point use at the shop."""
-    office = _enrolled(ledger, STREET, ["office"], "商店街事務局")
-    desk = _enrolled(ledger, DEPARTMENT, ["municipal"], "健康福祉局窓口")
-    shop = _enrolled(ledger, SHOP, ["shop"], "ブレーメン青果店レジ")
+class PcscCards:
+    """The virtual card in a real PC/SC reader: VpcdBridge -> vsmartcard-vpcd -> pcscd."""
+
+    def __init__(self, port: int, reader_name: str, latency: str = "instant") -> None:
+        self.reader_name = reader_name
+        self.description = f"pcscd + vpcd（{reader_name}）"
+        self.latency = latency
+        self.bridge = VpcdBridge(port=port)
+        self.bridge.start()
+        self._watcher: Any = None
+
+    def attach(self, reader: Any) -> None:
+        """Watch the real readers through the PC/SC card monitor."""
+        from ui.reader import PcscWatcher
+
+        self._watcher = PcscWatcher(reader)
+        self._watcher.start()
+
+    def detach(self) -> None:
+        """Stop the card monitor."""
+        if self._watcher is not None:
+            self._watcher.stop()
+            self._watcher = None
+
+    def place(self, profile: CardProfile) -> None:
+        """Insert the card into the vpcd reader (pcscd sees it at its next poll)."""
+        self.bridge.insert(VirtualJpkiCard(profile, latency=self.latency))
+
+    def remove(self) -> None:
+        """Take the card out of the vpcd reader."""
+        self.bridge.remove()
+
+    def open_session(self, reader: str | None) -> Any:
+        """A session through pyscard on ``reader``."""
+        return pcsc_session(reader)
+
+    def close(self) -> None:
+        """Stop watching and end the bridge."""
+        self.detach()
+        self.bridge.stop()
+
+
+def free_vpcd_reader() -> tuple[int, str] | None:
+    """The first vpcd reader pcscd lists with no card in it, or None (no pcscd, no vpcd)."""
     try:
-        found = shop.lookup(certificate_der)
-        if found.mykey_id is None:
-            challenge = office.mykey_challenge().challenge
-            setup = MyKeySetup(mykey_id=DEMO_MYKEY_ID, challenge=challenge)
-            result = _check(
-                office.authorize(_signed(_tx(office, STREET, setup, certificate_der), session))
+        states = reader_states()
+    except (CardError, ImportError, OSError) as error:
+        log.info("no PC/SC for the demo cards: %s", error)
+        return None
+    for port, name in VPCD_READERS:
+        if name in states and states[name] is None:
+            return port, name
+    return None
+
+
+def choose_cards(pcsc: bool | None, latency: str) -> CardBackend:
+    """pcscd + vpcd when asked (``True``) or available (``None``), else in-process."""
+    if pcsc is not False:
+        found = free_vpcd_reader()
+        if found is not None:
+            return PcscCards(found[0], found[1], latency)
+        if pcsc:
+            raise SystemExit(
+                "vpcd の空きリーダーがありません（pcscd は動いていますか）。\n"
+                "No free vpcd reader (is pcscd running? scripts/pcscd.sh start)."
             )
-            say(
-                f"マイキーIDを設定しました: {result.mykey_id}",
-                f"MyKey ID set up: {result.mykey_id}",
-            )
+        return InProcessCards(latency, "vpcd のリーダーが見つかりません / no vpcd reader")
+    return InProcessCards(latency)
+
+
+class DemoSession:
+    """The demo window's parts that are not Qt: the world, the ledger, the card backend and
+    the terminal shown now (opened from its data folder as ``mykey`` opens one)."""
+
+    def __init__(self, world: DemoWorld, ledger: DemoLedger, cards: CardBackend) -> None:
+        self.world = world
+        self.ledger = ledger
+        self.cards = cards
+        self.terminal: Terminal | None = None
+        self.card_name: str | None = None
+
+    def open_terminal(self, name: str) -> Terminal:
+        """Close the terminal shown now and open ``name``."""
+        self.close_terminal()
+        self.terminal = load_terminal(self.world.terminals[name].root)
+        return self.terminal
+
+    def close_terminal(self) -> None:
+        """Close the terminal shown now."""
+        if self.terminal is not None:
+            self.terminal.close()
+            self.terminal = None
+
+    def place(self, name: str) -> None:
+        """Place demo card ``name``."""
+        self.cards.place(self.world.cards[name])
+        self.card_name = name
+
+    def remove(self) -> None:
+        """Take the card off."""
+        self.cards.remove()
+        self.card_name = None
+
+    def toggle_ledger(self) -> bool:
+        """Stop the ledger when it runs, start it when stopped; returns whether it runs."""
+        if self.ledger.running:
+            self.ledger.stop()
         else:
-            say(f"マイキーID: {found.mykey_id}", f"MyKey ID: {found.mykey_id}")
-        grant = Grant(grant_program_id=ledger.grant_program_id)  # a tap: no PIN, not signed
-        result = _check(desk.authorize(_tx(desk, DEPARTMENT, grant, certificate_der)))
-        say(
-            f"付与: 健康診断受診 500 ポイント → 残高 {result.balance}",
-            f"granted 500 points → balance {result.balance}",
-        )
-        use = PointUse(program_id=ledger.program_id, points=300)
-        result = _check(shop.authorize(_signed(_tx(shop, SHOP, use, certificate_der), session)))
-        say(
-            f"利用: 300 ポイント（カード署名済み） → 残高 {result.balance}",
-            f"used 300 points (card-signed) → balance {result.balance}",
-        )
-        balances = shop.lookup(certificate_der).balances
-        for balance in balances:
-            expiry = balance.nearest_expiry.isoformat() if balance.nearest_expiry else "-"
-            say(
-                f"{balance.program_name}: {balance.points} ポイント（最も近い有効期限 {expiry}）",
-                f"{balance.program_name}: {balance.points} points (nearest expiry {expiry})",
-            )
-    finally:
-        for client in (office, desk, shop):
-            client.close()
+            self.ledger.start()
+        return self.ledger.running
+
+    def close(self) -> None:
+        """Close the terminal and the card backend."""
+        self.close_terminal()
+        self.cards.close()
+
+
+def run_window(base: Path, terminal: str, pcsc: bool | None, latency: str) -> int:
+    """The interactive demo: prepare, start the ledger, open the window; returns the exit code."""
+    from mykey.demo_window import DemoWindow
+    from mykey.demo_world import running_world
+    from ui.app import make_app
+    from ui.prefs import Prefs
+
+    sys.stdout.write(f"デモ用フォルダ / demo folder: {base}\n")
+    sys.stdout.flush()
+    with running_world(base) as (world, ledger):
+        session = DemoSession(world, ledger, choose_cards(pcsc, latency))
+        app = make_app(Prefs())
+        window = DemoWindow(session, terminal, background_sync=True)
+        window.resize(*WINDOW_SIZE)
+        window.show()
+        try:
+            code: int = app.exec()
+        finally:
+            window.shutdown()
+            session.close()
+    return code
+
+
+def has_display() -> bool:
+    """Whether a window can be shown here (Windows and macOS always; Linux with X11/Wayland)."""
+    if not sys.platform.startswith("linux"):
+        return True
+    return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
 
 def _run(args: argparse.Namespace) -> int:
-    base = Path(args.dir) if args.dir else Path(user_data_dir("mykey")) / "demo"
-    interactive = sys.stdin.isatty() and not args.auto_pin
-    return run_demo(
-        base,
-        latency=args.latency,
-        vpcd_port=args.vpcd_port,
-        reader=args.reader,
-        interactive=interactive,
-    )
+    base = Path(args.dir) if args.dir else default_dir()
+    pcsc: bool | None = True if args.pcsc else None
+    if not args.headless and not has_display():
+        args.headless, args.out = True, args.out or str(base / "headless")
+        sys.stdout.write(
+            "画面がないため、デモを画面なしで最後まで実行します（スクリーンショットは "
+            f"{args.out}）。\n"
+            "No display here: running the whole demo story headless "
+            f"(screenshots in {args.out}).\n"
+        )
+        sys.stdout.flush()
+    if args.headless:
+        if not args.out:
+            sys.stderr.write("--headless には --out DIR が必要です / --headless needs --out DIR\n")
+            return 2
+        os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
+        from mykey.demo_story import run_headless
+
+        return run_headless(
+            base if args.dir else Path(args.out) / "world",
+            Path(args.out),
+            pcsc=bool(args.pcsc),
+            latency=args.latency,
+        )
+    return run_window(base, args.terminal, pcsc, args.latency)
 
 
 def register(parser: argparse.ArgumentParser) -> None:
     """Options of ``mykey demo``."""
-    parser.add_argument("--dir", help="demo folder (default: the user data dir's demo folder)")
+    parser.add_argument("--dir", help="demo folder (default: the user data dir's mykey/demo)")
     parser.add_argument(
-        "--latency", choices=["instant", "contact", "contactless"], default="contact"
+        "--terminal",
+        choices=list(TERMINALS),
+        default="shop",
+        help="the terminal the window opens as (the tray switches it too)",
     )
     parser.add_argument(
-        "--vpcd-port", type=int, default=35963, help="vpcd port (35963 = Virtual PCD 00 00)"
+        "--pcsc",
+        action="store_true",
+        help="cards only through pcscd + vpcd (default: when available, else in-process; "
+        "the headless demo: in-process unless this is given)",
     )
-    parser.add_argument("--reader", help="the reader to use (default: the one holding a JPKI card)")
     parser.add_argument(
-        "--auto-pin", action="store_true", help="enter the demo card's PIN without asking"
+        "--latency", choices=["instant", "contact", "contactless"], default="instant"
     )
+    parser.add_argument(
+        "--headless",
+        action="store_true",
+        help="drive the window offscreen through the whole story; needs --out",
+    )
+    parser.add_argument("--out", help="headless: screenshots, voucher PDF and summary.json here")
     parser.set_defaults(func=_run)

@@ -10,16 +10,17 @@ the ledger a fresh CRL and points the terminals at the ledger's current address.
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
-import threading
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-import uvicorn
 from cryptography.hazmat.primitives.serialization import Encoding
 from sqlalchemy import Engine, select
 
@@ -27,11 +28,9 @@ from cardio.auth import TrustStore
 from cardio.virtual.ca import TestCA
 from cardio.virtual.profile import CardProfile
 from server_stub import operator
-from server_stub.api.app import create_app
 from server_stub.db.engine import make_engine
 from server_stub.db.migrate import migrate
 from server_stub.db.schema import municipalities
-from server_stub.settings import Settings
 from sync.client import enroll
 from terminal.config import TerminalPaths, enroll_terminal, load_identity, save_identity
 
@@ -46,6 +45,19 @@ RESIDENTS = {
     "last-try": ("DEMO0002", 1000),
     "revoked": ("DEMO0003", 500),
 }
+START_TIMEOUT_S = 30.0
+#: ``mykey ledger serve …`` that ends itself when the demo's process is gone (even killed)
+_SERVE_WHILE_PARENT_LIVES = """
+import os, sys, threading, time
+parent = os.getppid()
+def watch():
+    while os.getppid() == parent:
+        time.sleep(1)
+    os._exit(0)
+threading.Thread(target=watch, daemon=True).start()
+from mykey.cli import main
+sys.exit(main(sys.argv[1:]))
+"""
 #: terminal name -> (business, roles)
 TERMINALS = {
     "shop": ("A0001", ["shop"]),
@@ -137,20 +149,14 @@ def _seed(engine: Engine, world: DemoWorld) -> None:
 
 
 class DemoLedger:
-    """The local ledger server (uvicorn in a thread) on a fixed port; stop and start again to
-    show the counter working offline."""
+    """The local ledger server on a fixed loopback port, in its own process (``mykey ledger
+    serve``, as an operator runs it), so the terminal's process holds only the terminal. Stop
+    it and start it again on the same port to show the counter working offline."""
 
     def __init__(self, world: DemoWorld, port: int | None = None) -> None:
         self.world = world
         self.port = port or _free_port()
-        self.settings = Settings(
-            database_url=world.database_url,
-            trust_dir=world.ca.trust_directory,
-            signing_key_path=world.base / "ledger" / "signing-key.pem",
-            pull_cursor_lag_seconds=0,
-        )
-        self._server: uvicorn.Server | None = None
-        self._thread: threading.Thread | None = None
+        self._process: subprocess.Popen[bytes] | None = None
 
     @property
     def url(self) -> str:
@@ -160,31 +166,76 @@ class DemoLedger:
     @property
     def running(self) -> bool:
         """True while it serves."""
-        return self._server is not None
+        return self._process is not None
+
+    def _command(self) -> list[str]:
+        return [
+            sys.executable,
+            "-c",
+            _SERVE_WHILE_PARENT_LIVES,
+            "ledger",
+            "serve",
+            "--db",
+            self.world.database_url,
+            "--trust",
+            str(self.world.ca.trust_directory),
+            "--port",
+            str(self.port),
+        ]
 
     def start(self) -> None:
         """Serve; returns once it accepts connections."""
-        if self._server is not None:
+        if self._process is not None:
             return
-        config = uvicorn.Config(
-            create_app(self.settings), host="127.0.0.1", port=self.port, log_level="error"
-        )
-        server = uvicorn.Server(config)
-        thread = threading.Thread(target=server.run, name="demo-ledger", daemon=True)
-        thread.start()
-        while not server.started:
-            if not thread.is_alive():
-                raise RuntimeError(f"the demo ledger could not listen on port {self.port}")
-            time.sleep(0.02)
-        self._server, self._thread = server, thread
+        folder = self.world.base / "ledger"
+        env = {
+            **os.environ,
+            "MYKEY_LEDGER_SIGNING_KEY_PATH": str(folder / "signing-key.pem"),
+            "MYKEY_LEDGER_PULL_CURSOR_LAG_SECONDS": "0",
+        }
+        with (folder / "server.log").open("ab") as log_file:
+            process = subprocess.Popen(
+                self._command(),
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=log_file,
+                env=env,
+            )
+        deadline = time.monotonic() + START_TIMEOUT_S
+        while not _accepts(self.port):
+            if process.poll() is not None or time.monotonic() > deadline:
+                _end(process)
+                raise RuntimeError(
+                    f"the demo ledger could not listen on port {self.port} "
+                    f"(see {folder / 'server.log'})"
+                )
+            time.sleep(0.05)
+        self._process = process
 
     def stop(self) -> None:
         """Stop serving (the network is "down" for the terminals)."""
-        if self._server is None or self._thread is None:
-            return
-        self._server.should_exit = True
-        self._thread.join(timeout=10)
-        self._server = self._thread = None
+        process, self._process = self._process, None
+        if process is not None:
+            _end(process)
+
+
+def _accepts(port: int) -> bool:
+    try:
+        with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+            return True
+    except OSError:
+        return False
+
+
+def _end(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM (uvicorn finishes what it serves), SIGKILL if it hangs."""
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def enroll_terminals(world: DemoWorld, ledger: DemoLedger) -> None:

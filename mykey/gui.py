@@ -11,13 +11,16 @@ import logging
 from pathlib import Path
 from typing import Any
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from mykey.app_context import Terminal, load_terminal, pcsc_session
 from sync.client import enroll
-from terminal.config import TerminalPaths, enroll_terminal
+from sync.protocol import Role
+from terminal.config import TerminalPaths, enroll_terminal, load_key
 from terminal.errors import NotEnrolledError
 from ui.app import make_app
 from ui.context import AppServices
-from ui.main_window import MainWindow
+from ui.main_window import Enrolled, MainWindow
 from ui.prefs import Prefs
 from ui.reader import PcscWatcher, ReaderState
 
@@ -38,6 +41,25 @@ def _enroll_in(data: Path | None) -> Any:
     return run
 
 
+def _voucher_key(terminal: Terminal) -> Ed25519PrivateKey | None:
+    """The office's voucher-signing key (only offices issue vouchers)."""
+    if not terminal.identity.has_role(Role.OFFICE):
+        return None
+    return load_key(terminal.paths.voucher_key)
+
+
+def _open_enrolled(data: Path | None) -> Any:
+    """Open the terminal just enrolled from 設定 (the window starts its sync engine)."""
+
+    def run() -> Enrolled:
+        terminal = load_terminal(data)
+        counter, engine = terminal.counter(), terminal.engine()
+        counter.on_new_row = engine.wake
+        return Enrolled(counter, engine, terminal.close, _voucher_key(terminal))
+
+    return run
+
+
 def main(data: Path | None = None) -> int:
     """Open the window; returns the application's exit code."""
     terminal: Terminal | None
@@ -54,8 +76,15 @@ def main(data: Path | None = None) -> int:
     prefs = Prefs.load(None if terminal is None else terminal.store)
     app = make_app(prefs)
     watcher = PcscWatcher(reader)
-    services = AppServices(counter, engine, pcsc_session, reader, enroll=_enroll_in(data))
-    window = MainWindow(services, prefs)
+    services = AppServices(
+        counter,
+        engine,
+        pcsc_session,
+        reader,
+        enroll=_enroll_in(data),
+        voucher_key=None if terminal is None else _voucher_key(terminal),
+    )
+    window = MainWindow(services, prefs, open_enrolled=_open_enrolled(data))
     window.resize(*WINDOW_SIZE)
     window.show()
     watcher.start()

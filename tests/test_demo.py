@@ -1,52 +1,64 @@
-"""`mykey demo` as a newcomer runs it: virtual card through real pcscd, ledger on SQLite."""
+"""`mykey demo --headless`: the real window driven offscreen through the whole demo story."""
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
-
 ROOT = Path(__file__).resolve().parent.parent
-#: The demo sits in the second vpcd reader so it never competes with the card tests' reader.
-DEMO_VPCD_PORT = "35964"
-DEMO_READER = "Virtual PCD 00 01"
+STORY = [
+    "desk_sync",
+    "grant",
+    "shop_sync",
+    "online_use",
+    "ledger_stopped",
+    "offline_use",
+    "ledger_started_sync",
+    "voucher_issue",
+    "voucher_scan_redeem",
+    "library_lookup",
+    "wrong_pin",
+    "last_pin_try",
+    "revoked_card",
+    "every_screen",
+    "ledger_audit",
+]
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def _run_demo(folder: Path) -> subprocess.CompletedProcess[str]:
-    subprocess.run([str(ROOT / "scripts" / "pcscd.sh"), "start"], check=True, capture_output=True)
-    return subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "mykey",
-            "demo",
-            "--dir",
-            str(folder),
-            "--latency",
-            "instant",
-            "--vpcd-port",
-            DEMO_VPCD_PORT,
-        ],
+def test_headless_demo_runs_the_whole_story_and_leaves_its_evidence(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+    done = subprocess.run(
+        [sys.executable, "-m", "mykey", "demo", "--headless", "--out", str(out)],
         capture_output=True,
         text=True,
-        timeout=120,
+        timeout=180,
         stdin=subprocess.DEVNULL,
+        env=env,
+        cwd=ROOT,
         check=False,
     )
-
-
-@pytest.mark.pcsc
-def test_demo_moves_points_and_keeps_the_card_between_runs(tmp_path: Path) -> None:
-    first = _run_demo(tmp_path)
-    assert first.returncode == 0, first.stdout + first.stderr
-    assert "MyKey ID set up: DEMO2026" in first.stdout
-    assert "granted 500 points → balance 500" in first.stdout
-    assert "used 300 points (card-signed) → balance 200" in first.stdout
-    assert "ledger audit: ok" in first.stdout
-
-    second = _run_demo(tmp_path)
-    assert second.returncode == 0, second.stdout + second.stderr
-    assert "MyKey ID: DEMO2026" in second.stdout
-    assert "balance 400" in second.stdout
+    summary = json.loads((out / "summary.json").read_text(encoding="utf-8"))
+    failed = [s for s in summary["steps"] if not s["ok"]]
+    assert done.returncode == 0, (failed, done.stdout[-3000:], done.stderr[-3000:])
+    assert summary["ok"] is True and failed == []
+    assert [s["name"] for s in summary["steps"]] == STORY
+    steps = {s["name"]: s for s in summary["steps"]}
+    assert "オフラインで受け付けました" in steps["offline_use"]["observed"]
+    assert "暗証番号が違います" in steps["wrong_pin"]["observed"]
+    assert "失効" in steps["revoked_card"]["observed"]
+    assert "プロセス内" in summary["cards"]  # in-process cards: no pcscd needed
+    pdf = out / "voucher.pdf"
+    assert pdf.read_bytes().startswith(b"%PDF")
+    shots = [out / name for name in summary["screenshots"]]
+    assert len(shots) >= 30
+    names = " ".join(p.name for p in shots)
+    for screen in ("desk_grant", "shop_checkout", "office_history", "library_library"):
+        assert screen in names
+    for shot in shots:
+        assert shot.read_bytes()[:8] == PNG_MAGIC, shot
+    assert "Traceback" not in done.stderr

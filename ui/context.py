@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
 from sync.engine import SyncEngine
 from terminal.services.counter import Counter
 from ui.card_worker import SessionFactory
@@ -28,3 +30,5 @@ class AppServices:
     camera_state: str = ""
     #: did the ledger answer the last time anyone asked (counter call or sync)? None: unknown
     online: bool | None = None
+    #: the office's Ed25519 voucher-signing key (None: this terminal cannot issue vouchers)
+    voucher_key: Ed25519PrivateKey | None = None

@@ -1,29 +1,46 @@
 """お会計 (point use): card + PIN, the balances usable here with the nearest expiry and the
-member number, the amount (quick buttons, keypad), the customer's confirmation, the result."""
+member number, the amount (quick buttons, keypad), the customer's confirmation, the result, and
+an optional slip (ご利用控え) on the receipt printer, or previewed when none is chosen."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtGui import QIntValidator
+from PySide6.QtCore import Qt
+from PySide6.QtGui import QIntValidator, QKeySequence, QShortcut
+from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
+    QBoxLayout,
     QButtonGroup,
     QHBoxLayout,
     QLineEdit,
     QPushButton,
     QVBoxLayout,
+    QWidget,
 )
 
 from sync.protocol import Balance
 from terminal.services.counter import CardHolder, read_card, resolve_holder
 from terminal.services.point_use import use_points
 from terminal.services.submit import Outcome, OutcomeStatus
-from ui.card_flow import Page
+from ui.card_flow import FlowState, Page
 from ui.card_worker import CardContext, CardJob, CardWorker
 from ui.context import AppServices
 from ui.failure import Failure
+from ui.printing.errors import PrintError
+from ui.printing.slip import (
+    ReceiptChoice,
+    SlipData,
+    configure_slip_printer,
+    receipt_printer,
+    slip_preview,
+)
+from ui.printing.slip import (
+    print_slip as render_slip,
+)
 from ui.screens.base import Screen
 from ui.screens.outcome_text import note_outcome, outcome_view
+from ui.screens.voucher_devices import printer_choice
 from ui.sound import Sounds
 from ui.text import tr
 from ui.widgets import Keypad, big_label, button
@@ -61,6 +78,20 @@ class CheckoutScreen(Screen):
         flow.set_first_job(self._identify_job)
         flow.job_finished.connect(self._on_result)
         flow.restarted.connect(self._reset)
+        self.slip: SlipData | None = None
+        self.slip_dialog: QPrintPreviewDialog | None = None
+        self.slip_bar = self._slip_bar()
+        result_layout = flow.result_page.layout()
+        assert isinstance(result_layout, QBoxLayout)
+        result_layout.insertWidget(result_layout.count() - 1, self.slip_bar)
+        self.slip_keys = [
+            QShortcut(QKeySequence(key), self) for key in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ]
+        for shortcut in self.slip_keys:
+            shortcut.setContext(Qt.ShortcutContext.WidgetWithChildrenShortcut)
+            shortcut.activated.connect(self.print_slip)
+        flow.state_changed.connect(self._slip_keys_follow)
+        self._slip_keys_follow("")
 
     # --- pages ------------------------------------------------------------------------------
 
@@ -131,6 +162,17 @@ class CheckoutScreen(Screen):
         page.on_enter = self.confirm
         page.on_escape = self._back_to_amount
         return page
+
+    def _slip_bar(self) -> QWidget:
+        bar = QWidget()
+        column = QVBoxLayout(bar)
+        self.slip_button = button(tr("ご利用控えを印刷 (Enter)"), role="primary")
+        self.slip_button.clicked.connect(self.print_slip)
+        self.slip_status = big_label("", role="hint")
+        column.addWidget(self.slip_button, 0, Qt.AlignmentFlag.AlignHCenter)
+        column.addWidget(self.slip_status)
+        bar.setVisible(False)
+        return bar
 
     # --- steps ------------------------------------------------------------------------------
 
@@ -255,7 +297,100 @@ class CheckoutScreen(Screen):
             head.append(tr("新しい残高: {b:,} ポイント").format(b=outcome.balance))
         elif outcome.status is OutcomeStatus.ACCEPTED_OFFLINE and balance is not None:
             head.append(tr("残高（見込み）: {b:,} ポイント").format(b=balance.points - self.points))
+        self.slip = self._slip_for(outcome, balance) if outcome.done else None
+        self._show_slip_bar()
         self.flow.finish(kind, title, head + lines)
+        self.flow.setFocus()  # Enter prints the slip from here
+
+    # --- the slip ---------------------------------------------------------------------------
+
+    def _slip_for(self, outcome: Outcome, balance: Balance | None) -> SlipData:
+        business = self.counter.store.business()
+        shop = business.name if business is not None else self.counter.identity.business_id
+        offline = outcome.status is OutcomeStatus.ACCEPTED_OFFLINE
+        return SlipData(
+            shop_name=shop,
+            at=outcome.row.created_at,
+            program_name=balance.program_name if balance is not None else "",
+            points=outcome.row.points,
+            balance=None if offline else outcome.balance,
+            offline=offline,
+            transaction_id=outcome.row.id,
+        )
+
+    def _slip_button_role(self, role: str) -> None:
+        self.slip_button.setObjectName(role)
+        style = self.slip_button.style()
+        style.unpolish(self.slip_button)
+        style.polish(self.slip_button)
+
+    def _show_slip_bar(self) -> None:
+        self.slip_bar.setVisible(self.slip is not None)
+        self.slip_button.setEnabled(True)
+        self._slip_button_role("primary")
+        if self.slip is None:
+            return
+        if self.receipt() is None:
+            self.slip_button.setText(tr("ご利用控えをプレビュー (Enter)"))
+            self.slip_status.setText(
+                tr(
+                    "レシート用紙（58/80 mm）のプリンターが選ばれていません"
+                    "（設定で選べます）。プレビューから印刷できます。"
+                )
+            )
+        else:
+            self.slip_button.setText(tr("ご利用控えを印刷 (Enter)"))
+            self.slip_status.setText(tr("お客様がご希望のときに印刷します。"))
+
+    def _slip_keys_follow(self, _state: str) -> None:
+        """Enter prints the slip only while a finished use is on screen."""
+        assert self.flow is not None
+        on = self.slip is not None and self.flow.state is FlowState.RESULT
+        for shortcut in self.slip_keys:
+            shortcut.setEnabled(on and self.slip_button.isEnabled())
+
+    def receipt(self) -> ReceiptChoice | None:
+        """The receipt printer of 設定: the chosen printer when its paper is a 58/80 mm roll."""
+        choice = printer_choice(self.counter.store)
+        if choice.paper not in ("58", "80"):
+            return None
+        return ReceiptChoice(choice.printer, 58 if choice.paper == "58" else 80)
+
+    def slip_printer(self, choice: ReceiptChoice) -> QPrinter | None:
+        """The receipt printer to print on (None: preview instead)."""
+        return receipt_printer(choice)
+
+    def print_slip(self) -> None:
+        """Print the slip of the use just finished (or preview it when no printer is set)."""
+        data = self.slip
+        if data is None:
+            return
+        choice = self.receipt()
+        printer = None if choice is None else self.slip_printer(choice)
+        if choice is None or printer is None:
+            width = 80 if choice is None else choice.width_mm
+            self.slip_dialog = slip_preview(data, width, self)
+            self.slip_dialog.open()
+            note = tr("プレビューを開きました。印刷ボタンで印刷できます。")
+            if choice is not None:
+                missing = tr("レシートプリンター（{name}）が見つかりません。").format(
+                    name=choice.printer or tr("既定のプリンター")
+                )
+                note = f"{missing}\n{note}"
+            self.slip_status.setText(note)
+            return
+        configure_slip_printer(printer, data, choice.width_mm)
+        try:
+            render_slip(data, printer, choice.width_mm)
+        except PrintError as error:
+            self.slip_status.setText(f"{error.message_ja}\n{error.message_en}")
+            self.sounds.failure()
+            return
+        self.slip_button.setText(tr("もう一度印刷"))
+        self._slip_button_role("")  # a plain button now: a second slip is a deliberate choice
+        self.slip_status.setText(tr("ご利用控えを印刷しました。"))
+        for shortcut in self.slip_keys:  # Enter again does not print a second slip
+            shortcut.setEnabled(False)
 
     def _back_to_amount(self) -> None:
         assert self.flow is not None
@@ -268,3 +403,5 @@ class CheckoutScreen(Screen):
     def _reset(self) -> None:
         self.holder = None
         self.points = 0
+        self.slip = None
+        self.slip_bar.setVisible(False)

@@ -1,5 +1,6 @@
 """履歴・精算: today's and this month's transactions from the local store with each row's sync
-state, the settlement totals, a daily-totals chart, and a CSV export for the office."""
+state, the settlement totals, a daily-totals chart, and the settlement for the office as CSV and
+as a PDF statement (精算書)."""
 
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from terminal.services.history import COUNTED, UNSYNCED, day_range, history, mon
 from terminal.store import OutboxRow
 from ui.card_worker import CardWorker
 from ui.context import AppServices
+from ui.printing.errors import PrintError
+from ui.printing.settlement import Settlement, write_settlement_pdf
 from ui.screens.base import Screen
 from ui.screens.chart import DailyChart
 from ui.screens.labels import kind_text, row_mykey, state_text
@@ -77,6 +80,7 @@ class HistoryScreen(Screen):
     def __init__(self, services: AppServices, worker: CardWorker, sounds: Sounds) -> None:
         super().__init__(services, worker, sounds)
         self.period = "month"
+        self.period_text = ""
         self.rows: list[OutboxRow] = []
         layout = QVBoxLayout(self)
         top = QHBoxLayout()
@@ -94,6 +98,9 @@ class HistoryScreen(Screen):
         export = button(tr("CSVで保存"))
         export.clicked.connect(self.export)
         top.addWidget(export)
+        export_pdf = button(tr("精算書をPDFで保存"))
+        export_pdf.clicked.connect(self.export_pdf)
+        top.addWidget(export_pdf)
         layout.addLayout(top)
         self.summary = big_label("", role="prompt")
         layout.addWidget(self.summary)
@@ -125,9 +132,11 @@ class HistoryScreen(Screen):
         today = self.today()
         if period == "today":
             start, end = day_range(today)
+            self.period_text = today.strftime("%Y年%m月%d日")
             self.title.setText(today.strftime(tr("%Y年%m月%d日")))
         else:
             start, end = month_range(today.year, today.month)
+            self.period_text = today.strftime("%Y年%m月")
             self.title.setText(today.strftime(tr("%Y年%m月")))
         self.rows = history(self.counter, start, end)
         t = totals(self.rows)
@@ -172,3 +181,31 @@ class HistoryScreen(Screen):
         if path:
             write_csv(self.rows, Path(path))
             self.saved.setText(tr("保存しました: {p}").format(p=path))
+
+    def settlement(self) -> Settlement:
+        """The statement of the period shown."""
+        counter = self.counter
+        business = counter.store.business()
+        identity = counter.identity
+        return Settlement(
+            shop_name=business.name if business is not None else identity.business_id,
+            business_id=identity.business_id,
+            terminal_id=identity.terminal_id,
+            period=self.period_text,
+            made_at=counter.clock(),
+            rows=list(self.rows),
+        )
+
+    def export_pdf(self) -> None:
+        """Ask where, then write the settlement statement of the shown period as a PDF."""
+        name = f"mykey-settlement-{self.period}-{self.today():%Y%m%d}.pdf"
+        path, _ = QFileDialog.getSaveFileName(self, tr("精算書をPDFで保存"), name, "PDF (*.pdf)")
+        if not path:
+            return
+        try:
+            write_settlement_pdf(self.settlement(), Path(path))
+        except PrintError as error:
+            self.saved.setText(f"{error.message_ja}\n{error.message_en}")
+            self.sounds.failure()
+            return
+        self.saved.setText(tr("精算書を保存しました: {p}").format(p=path))

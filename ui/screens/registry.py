@@ -1,7 +1,7 @@
 """The modes of the main window, their function keys and the roles that see them.
 
-The voucher screens (ポイント券発行, ポイント券読取) come from the voucher issue: replace the
-factories of ``issue_vouchers`` and ``scan_vouchers`` with the real screens there.
+The voucher screens: ``issue_vouchers`` (ui.screens.voucher_issue) and ``scan_vouchers``
+(ui.screens.voucher_scan).
 """
 
 from __future__ import annotations
@@ -39,15 +39,15 @@ def _checkout(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
 
 
 def _issue_vouchers(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.vouchers import VoucherPlaceholder
+    from ui.screens.voucher_issue import VoucherIssueScreen
 
-    return VoucherPlaceholder(s, w, snd, issue=True)
+    return VoucherIssueScreen(s, w, snd)
 
 
 def _scan_vouchers(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.vouchers import VoucherPlaceholder
+    from ui.screens.voucher_scan import VoucherScanScreen
 
-    return VoucherPlaceholder(s, w, snd, issue=False)
+    return VoucherScanScreen(s, w, snd)
 
 
 def _library(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:

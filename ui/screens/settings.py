@@ -20,6 +20,7 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
+from sync.protocol import Role
 from terminal.offline import DEFAULT_LIMITS
 from ui.background import BackgroundCall
 from ui.card_worker import CardWorker
@@ -27,9 +28,21 @@ from ui.context import AppServices
 from ui.failure import Failure
 from ui.prefs import Prefs
 from ui.screens.base import Screen
+from ui.screens.voucher_devices import DeviceSettings  # camera and printer section
 from ui.sound import Sounds
 from ui.text import tr
 from ui.widgets import big_label, button
+
+
+def role_text(role: Role) -> str:
+    """A terminal role in plain words (enrollment section)."""
+    words = {
+        Role.SHOP: tr("お店"),
+        Role.OFFICE: tr("商店街事務局"),
+        Role.LIBRARY: tr("図書館"),
+        Role.MUNICIPAL: tr("自治体の窓口"),
+    }
+    return words.get(role, role.value)
 
 
 class SettingsScreen(Screen):
@@ -74,12 +87,11 @@ class SettingsScreen(Screen):
         self.limits.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.limits.setMinimumHeight(160)
         layout.addWidget(self.limits)
-        layout.addWidget(
-            big_label(
-                tr("カメラとプリンターの設定は、ポイント券の機能と一緒に追加されます。"),
-                role="hint",
-            )
-        )
+        # --- camera and printer (voucher screens; ui/screens/voucher_devices.py) ------------
+        layout.addWidget(big_label(tr("カメラとプリンター"), role="section"))
+        self.devices = DeviceSettings(store)
+        layout.addWidget(self.devices)
+        # --- end camera and printer -----------------------------------------------------------
         layout.addStretch(1)
 
     # --- sections ---------------------------------------------------------------------------
@@ -93,10 +105,13 @@ class SettingsScreen(Screen):
             business = counter.store.business()
             name = business.name if business is not None else ""
             form.addRow(tr("端末ID"), big_label(identity.terminal_id, role="hint"))
-            form.addRow(tr("事業者"), big_label(f"{identity.business_id} {name}", role="hint"))
-            roles = "、".join(sorted(r.value for r in identity.roles))
+            self.business_label = big_label(f"{identity.business_id} {name}", role="hint")
+            form.addRow(tr("事業者"), self.business_label)
+            roles = "、".join(role_text(r) for r in sorted(identity.roles))
             form.addRow(tr("役割"), big_label(roles, role="hint"))
             form.addRow(tr("サーバー"), big_label(identity.server_url, role="hint"))
+            self.enroll_note = big_label("", role="ok")  # set by the window after enrolling
+            form.addRow(self.enroll_note)
             return box
         self.server = QLineEdit()
         self.server.setPlaceholderText("https://ledger.example.jp")
@@ -113,6 +128,15 @@ class SettingsScreen(Screen):
         form.addRow(self.enroll_button)
         form.addRow(self.enroll_result)
         return box
+
+    def _show_business(self) -> None:
+        counter = self.services.counter
+        label = getattr(self, "business_label", None)
+        if counter is None or label is None:
+            return
+        business = counter.store.business()
+        name = business.name if business is not None else ""
+        label.setText(f"{counter.identity.business_id} {name}".strip())
 
     def _options(self) -> QWidget:
         box = QWidget()
@@ -149,6 +173,7 @@ class SettingsScreen(Screen):
 
     def activate(self) -> None:
         """Show the current options, readers and limits."""
+        self._show_business()  # enrollment section: the name arrives with the first sync
         prefs = self.prefs
         self.reader.clear()
         self.reader.addItem(tr("自動（カードが置かれたリーダー）"), None)
@@ -162,6 +187,12 @@ class SettingsScreen(Screen):
         self.high_contrast.setChecked(prefs.high_contrast)
         self.sounds_box.setChecked(prefs.sounds)
         self._show_limits()
+        self.devices.load()  # camera and printer section
+
+    def deactivate(self) -> None:
+        """Left: the camera preview stops (camera and printer section)."""
+        self.devices.stop_preview()
+        super().deactivate()
 
     def _show_limits(self) -> None:
         counter = self.services.counter
@@ -192,6 +223,7 @@ class SettingsScreen(Screen):
         )
         store = None if self.services.counter is None else self.services.counter.store
         self.prefs.save(store)
+        self.devices.save()  # camera and printer section
         self.saved.setText(tr("保存しました。"))
         self.prefs_changed.emit(self.prefs)
 
@@ -210,7 +242,7 @@ class SettingsScreen(Screen):
         self.enroller.start(lambda: enroll(server, code, name))
 
     def _enrolled(self, _result: Any) -> None:
-        self.enroll_result.setText(tr("登録しました。アプリを起動し直すと使えます。"))
+        self.enroll_result.setText(tr("登録しました。端末を準備しています…"))
         self.sounds.success()
         self.enrolled.emit()
 
@@ -220,5 +252,6 @@ class SettingsScreen(Screen):
         self.sounds.failure()
 
     def shutdown(self) -> None:
-        """Wait for an enrollment under way."""
+        """Wait for an enrollment under way; stop the camera preview."""
+        self.devices.stop_preview()  # camera and printer section
         self.enroller.wait()

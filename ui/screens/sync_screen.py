@@ -5,9 +5,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from PySide6.QtWidgets import QHBoxLayout, QTableWidget, QTableWidgetItem, QVBoxLayout
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import (
+    QHBoxLayout,
+    QHeaderView,
+    QTableWidget,
+    QTableWidgetItem,
+    QVBoxLayout,
+)
 
 from sync.engine import SyncReport
+from sync.protocol import BusinessInfo
 from terminal.store import OutboxRow, OutboxState
 from ui.background import BackgroundCall
 from ui.card_worker import CardWorker
@@ -23,30 +31,51 @@ from ui.widgets import big_label, button, set_role
 QUEUE_LIMIT = 200
 
 
-def problem_text(row: OutboxRow) -> str:
-    """Why the server refused a row, or the two sides of a conflict, in plain words."""
+def side_text(business_id: str, own: BusinessInfo | None) -> str:
+    """One side of a conflict: this shop by name (当店), another by its business ID."""
+    if own is not None and business_id == own.business_id:
+        return tr("当店 {name}").format(name=own.name or business_id)
+    return business_id
+
+
+def problem_text(row: OutboxRow, own: BusinessInfo | None = None) -> str:
+    """Why the server refused a row (its own words), or the two sides of a conflict."""
     result = row.result
     if result is None:
         return row.last_error or ""
     if result.conflict is not None:
         c = result.conflict
         return tr(
-            "ポイント券 {n} が二重に使われました: 1回目 {b1}（{t1}）、2回目 {b2}（{t2}）"
+            "ポイント券 {n} が二重に使われました\n1回目 {b1}（{t1}）\n2回目 {b2}（{t2}）"
         ).format(
             n=c.voucher_number,
-            b1=c.first.business_id,
+            b1=side_text(c.first.business_id, own),
             t1=jst_text(c.first.terminal_time),
-            b2=c.second.business_id,
+            b2=side_text(c.second.business_id, own),
             t2=jst_text(c.second.terminal_time),
         )
     return result.message_ja or result.reason or ""
+
+
+def problem_text_en(row: OutboxRow) -> str:
+    """The server's English words for a refused row (shown as the cell's tooltip)."""
+    result = row.result
+    if result is None or result.conflict is not None:
+        return ""
+    return result.message_en or ""
 
 
 def _table(headers: list[str]) -> QTableWidget:
     table = QTableWidget(0, len(headers))
     table.setHorizontalHeaderLabels(headers)
     table.verticalHeader().setVisible(False)
-    table.horizontalHeader().setStretchLastSection(True)
+    header = table.horizontalHeader()
+    for column in range(len(headers) - 1):
+        header.setSectionResizeMode(column, QHeaderView.ResizeMode.ResizeToContents)
+    header.setSectionResizeMode(len(headers) - 1, QHeaderView.ResizeMode.Stretch)
+    table.setWordWrap(True)  # the last column (the reason) wraps instead of running off
+    table.verticalHeader().setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+    table.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
     table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
     table.setMinimumHeight(90)  # the tables give way first; the messages above stay whole
     return table
@@ -57,7 +86,6 @@ def _fill(table: QTableWidget, rows: list[list[str]]) -> None:
     for r, cells in enumerate(rows):
         for c, text in enumerate(cells):
             table.setItem(r, c, QTableWidgetItem(text))
-    table.resizeColumnsToContents()
 
 
 class SyncScreen(Screen):
@@ -87,6 +115,10 @@ class SyncScreen(Screen):
         self.queue = _table([tr("時刻"), tr("種類"), tr("ポイント"), tr("状態"), tr("送信回数")])
         layout.addWidget(self.queue, 1)
         layout.addWidget(big_label(tr("確認が必要な取引（却下・競合）"), role="section"))
+        self.problems_hint = big_label(
+            tr("却下・競合の取引は、理由を確認して商店街事務局にご相談ください。"), role="hint"
+        )
+        layout.addWidget(self.problems_hint)
         self.problems = _table([tr("時刻"), tr("種類"), tr("ポイント"), tr("状態"), tr("理由")])
         layout.addWidget(self.problems, 1)
 
@@ -132,6 +164,8 @@ class SyncScreen(Screen):
                 for r in unsynced
             ],
         )
+        problems = store.problems()
+        own = store.business()
         _fill(
             self.problems,
             [
@@ -140,11 +174,16 @@ class SyncScreen(Screen):
                     kind_text(r.kind),
                     f"{r.points:,}",
                     state_text(r),
-                    problem_text(r),
+                    problem_text(r, own),
                 ]
-                for r in store.problems()
+                for r in problems
             ],
         )
+        for index, row in enumerate(problems):
+            item = self.problems.item(index, 4)
+            if item is not None:
+                item.setToolTip(problem_text_en(row) or item.text())
+        self.problems_hint.setVisible(bool(problems))
         self.sync_button.setEnabled(self.services.engine is not None and not self.runner.busy)
 
     def sync_now(self) -> None:
@@ -164,16 +203,20 @@ class SyncScreen(Screen):
         self.refresh()
         if isinstance(report, SyncReport) and report.error is None:
             self.services.online = True
-            self._say("ok")
-            self.result.setText(
-                tr("同期しました: 送信 {p}件（反映 {a}件、却下 {r}件、競合 {c}件）").format(
-                    p=report.pushed,
-                    a=report.applied + report.accepted_offline,
-                    r=report.rejected,
-                    c=report.conflicts,
-                )
+            text = tr("同期しました: 送信 {p}件（反映 {a}件、却下 {r}件、競合 {c}件）").format(
+                p=report.pushed,
+                a=report.applied + report.accepted_offline,
+                r=report.rejected,
+                c=report.conflicts,
             )
-            self.sounds.success()
+            if report.rejected or report.conflicts:
+                self._say("warn")
+                text += "\n" + tr("確認が必要な取引があります（下の一覧）。")
+                self.sounds.failure()
+            else:
+                self._say("ok")
+                self.sounds.success()
+            self.result.setText(text)
         else:
             self.services.online = False
             self._say("bad")
@@ -197,8 +240,6 @@ class SyncScreen(Screen):
 
     def keyPressEvent(self, event: Any) -> None:  # noqa: N802 - Qt API
         """Enter: sync now."""
-        from PySide6.QtCore import Qt
-
         if event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter):
             self.sync_now()
         else:
