@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 PYTEST_ARGS ?=
 
 .PHONY: bootstrap demo test lint typecheck unit pcscd-start pcscd-stop bench clean
-.PHONY: dist windows bench-frozen sim translations
+.PHONY: dist windows bench-frozen sim translations crash evidence
 
 ## English translation of the window (Japanese is the source language).
 QM := ui/i18n/mykey_en.qm
@@ -57,6 +57,16 @@ bench: pcscd-start $(QM)
 	$(PY) bench/counter_flow.py
 	$(PY) bench/sync_catchup.py
 	$(PY) bench/qr_decode.py
+
+## Real-process crash cycles (kill -9 of server and terminals under load); CI runs 5.
+CYCLES ?= 100
+crash: pcscd-start
+	MYKEY_CRASH_CYCLES=$(CYCLES) $(PY) -m pytest tests/crash -o timeout=7200 $(PYTEST_ARGS)
+
+## Everything in issue 8 at report size, written to docs/EVIDENCE.md.
+evidence: pcscd-start $(QM)
+	$(PY) -m pip install -q -e '.[fuzz]'
+	$(PY) scripts/evidence.py
 
 ## The Linux one-folder app in dist/mykey/ (build.spec), then its self-test, headless.
 dist: bootstrap $(QM)

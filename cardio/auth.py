@@ -62,9 +62,13 @@ def sha256_digest_info(message: bytes) -> bytes:
 
 
 def _as_certificate(certificate: x509.Certificate | bytes) -> x509.Certificate:
+    """The certificate object; bytes that are no X.509 certificate raise a typed CardError."""
     if isinstance(certificate, x509.Certificate):
         return certificate
-    return x509.load_der_x509_certificate(bytes(certificate))
+    try:
+        return x509.load_der_x509_certificate(bytes(certificate))
+    except (ValueError, x509.InvalidVersion) as exc:
+        raise CertificateUsageError(f"not a DER X.509 certificate: {exc}") from exc
 
 
 def verify_card_signature(

@@ -157,7 +157,8 @@ def cmd_use(args: argparse.Namespace) -> int:
     with open_terminal(args.data) as terminal, pcsc_session(args.reader) as session:
         counter = terminal.counter()
         card = read_card(counter, session)
-        authenticated = prove_pin(session, card, _read_pin(args))
+        # a prompt, not a PIN: the tries are read first and a locked card is never sent one
+        authenticated = prove_pin(session, card, lambda _tries: _read_pin(args))
         holder = resolve_holder(counter, card, authenticated)
         program_id = args.program
         if program_id is None:
@@ -192,7 +193,9 @@ def cmd_lookup(args: argparse.Namespace) -> int:
             holder = library_lookup(counter, session, pin)
         else:
             card = read_card(counter, session)
-            authenticated = prove_pin(session, card, _read_pin(args)) if args.pin else None
+            authenticated = (
+                prove_pin(session, card, lambda _tries: _read_pin(args)) if args.pin else None
+            )
             holder = resolve_holder(counter, card, authenticated)
         _emit(
             {

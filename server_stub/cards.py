@@ -100,8 +100,12 @@ def _revoked_by(revoked_at: datetime | None, at: datetime | None) -> bool:
 
 @lru_cache(maxsize=CERTIFICATE_CACHE_SIZE)
 def parsed_certificate(certificate_der: bytes) -> x509.Certificate:
-    """The certificate parsed from DER (cached: parsing is pure); ValueError when unreadable."""
-    return x509.load_der_x509_certificate(certificate_der)
+    """The certificate parsed from DER (cached: parsing is pure); ValueError when unreadable
+    (an unknown X.509 version too: cryptography raises InvalidVersion for it)."""
+    try:
+        return x509.load_der_x509_certificate(certificate_der)
+    except x509.InvalidVersion as exc:
+        raise ValueError(f"unknown certificate version {exc.parsed_version}") from exc
 
 
 @lru_cache(maxsize=CERTIFICATE_CACHE_SIZE)

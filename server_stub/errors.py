@@ -367,3 +367,20 @@ class OperatorKeyError(AuthenticationError):
     code = "operator-key-invalid"
     title_ja = "運用者キーが正しくありません。"
     title_en = "The operator key is missing or wrong."
+
+
+# --- 429 ------------------------------------------------------------------------------------------
+
+
+class RateLimitedError(LedgerError):
+    """A terminal sent more requests than its rate limit allows; ``retry_after`` says when
+    (whole seconds) the next one will be accepted."""
+
+    code = "rate-limited"
+    status = 429
+    title_ja = "短時間に要求が多すぎます。しばらく待ってから再送してください。"
+    title_en = "Too many requests from this terminal. Wait a moment and send again."
+
+    def __init__(self, detail: str = "", retry_after: int = 1) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)

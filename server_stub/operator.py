@@ -239,7 +239,10 @@ def create_enrollment_code(
     get_business(conn, business_id)
     parsed = parse_roles(roles)
     moment = _now(now)
-    code = secrets.token_urlsafe(12)
+    # never starting with "-": typed after `--code`, that would read as an option
+    code = "-"
+    while code.startswith("-"):
+        code = secrets.token_urlsafe(12)
     expires = moment + ENROLLMENT_CODE_TTL
     conn.execute(
         insert(enrollment_codes).values(

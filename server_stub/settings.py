@@ -39,3 +39,8 @@ class Settings(BaseSettings):
     #: Pull cursors stay this many seconds behind the newest change, so a change committed late
     #: by a concurrent writer is never skipped (deltas are idempotent, so overlap is harmless).
     pull_cursor_lag_seconds: float = Field(default=5.0, ge=0)
+    #: Signed requests a terminal may make per second on average (token bucket per terminal
+    #: ID, refilled at this rate); 0 turns the limit off. Beyond it: 429 with Retry-After.
+    terminal_rate_per_second: float = Field(default=50.0, ge=0)
+    #: How many requests a terminal may make at once before the rate applies (bucket size).
+    terminal_rate_burst: int = Field(default=500, ge=1)

@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import hmac
+import math
+import threading
+import time
 from collections.abc import Callable
 from typing import Annotated, TypeVar
 
@@ -19,7 +22,7 @@ from server_stub.api.signatures import (
     verify_request_alone,
 )
 from server_stub.api.state import LedgerState
-from server_stub.errors import OperatorKeyError, WrongRoleError
+from server_stub.errors import OperatorKeyError, RateLimitedError, WrongRoleError
 from sync.protocol import Role
 
 OPERATOR_KEY_HEADER = "X-Operator-Key"
@@ -34,6 +37,46 @@ def get_state(request: Request) -> LedgerState:
 
 
 State = Annotated[LedgerState, Depends(get_state)]
+
+
+class TerminalRateLimiter:
+    """A token bucket per terminal ID: ``burst`` requests at once, refilled at ``rate`` per
+    second. Keyed by verified terminal IDs only (a forged keyid never spends a real terminal's
+    tokens), so it holds at most one small entry per enrolled terminal."""
+
+    def __init__(
+        self, rate: float, burst: int, clock: Callable[[], float] = time.monotonic
+    ) -> None:
+        self.rate, self.burst, self._clock = rate, burst, clock
+        self._buckets: dict[str, tuple[float, float]] = {}  # id -> (tokens, at)
+        self._lock = threading.Lock()
+
+    def take(self, terminal_id: str) -> None:
+        """Spend one token of ``terminal_id`` or raise RateLimitedError (with Retry-After)."""
+        if self.rate <= 0:
+            return
+        now = self._clock()
+        with self._lock:
+            tokens, at = self._buckets.get(terminal_id, (float(self.burst), now))
+            tokens = min(float(self.burst), tokens + (now - at) * self.rate)
+            if tokens < 1.0:
+                self._buckets[terminal_id] = (tokens, now)
+                wait = math.ceil((1.0 - tokens) / self.rate)
+                raise RateLimitedError(f"{terminal_id} over {self.rate:g}/s", retry_after=wait)
+            self._buckets[terminal_id] = (tokens - 1.0, now)
+
+
+def _rate_limiter(request: Request, state: LedgerState) -> TerminalRateLimiter:
+    """The app's limiter, made on first use from the settings."""
+    app_state = request.app.state
+    limiter: TerminalRateLimiter | None = getattr(app_state, "terminal_rate_limiter", None)
+    if limiter is None:
+        settings = state.settings
+        limiter = TerminalRateLimiter(
+            settings.terminal_rate_per_second, settings.terminal_rate_burst
+        )
+        app_state.terminal_rate_limiter = limiter
+    return limiter
 
 
 def _message(request: Request) -> SignedMessage:
@@ -57,8 +100,11 @@ async def _verified(
 
 
 async def require_terminal(request: Request, state: State) -> AuthenticatedTerminal:
-    """The enrolled, active terminal that signed this request (RFC 9421), or 401/403."""
-    return await _verified(request, state, authenticate_request)
+    """The enrolled, active terminal that signed this request (RFC 9421), or 401/403; 429
+    when it is over its rate limit."""
+    terminal = await _verified(request, state, authenticate_request)
+    _rate_limiter(request, state).take(terminal.id)
+    return terminal
 
 
 Terminal = Annotated[AuthenticatedTerminal, Depends(require_terminal)]
@@ -67,8 +113,11 @@ Terminal = Annotated[AuthenticatedTerminal, Depends(require_terminal)]
 async def require_signed_request(request: Request, state: State) -> VerifiedRequest:
     """Like :func:`require_terminal`, but the nonce is left for the endpoint to store in its
     own database transaction (:func:`server_stub.api.signatures.record_request`): one commit
-    per request instead of two. The endpoint must record it before it answers."""
-    return await _verified(request, state, verify_request_alone)
+    per request instead of two. The endpoint must record it before it answers. 429 when the
+    terminal is over its rate limit (nothing of the request is kept)."""
+    verified = await _verified(request, state, verify_request_alone)
+    _rate_limiter(request, state).take(verified.terminal.id)
+    return verified
 
 
 SignedRequest = Annotated[VerifiedRequest, Depends(require_signed_request)]

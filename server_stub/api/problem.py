@@ -37,6 +37,11 @@ HTTP_TITLES: dict[int, tuple[str, str, str]] = {
     ),
     415: ("unsupported-media-type", "JSONで送信してください。", "Send the body as JSON."),
     422: ("invalid-input", "入力内容が正しくありません。", "The input is not valid."),
+    429: (
+        "rate-limited",
+        "短時間に要求が多すぎます。しばらく待ってから再送してください。",
+        "Too many requests. Wait a moment and send again.",
+    ),
     500: (
         "internal-error",
         "台帳サーバーで予期しないエラーが発生しました。",
@@ -48,7 +53,7 @@ HTTP_TITLES: dict[int, tuple[str, str, str]] = {
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     status: {"model": Problem, "content": {MEDIA_TYPE: {}}, "description": titles[2]}
     for status, titles in HTTP_TITLES.items()
-    if status in (401, 403, 404, 409, 413, 422)
+    if status in (401, 403, 404, 409, 413, 422, 429)
 }
 PROBLEM_RESPONSES[409] = {
     "model": Problem,
@@ -90,8 +95,19 @@ def error_response(error: LedgerError) -> JSONResponse:
     candidates = getattr(error, "candidates", None)
     if candidates:
         extra["candidates"] = candidates
+    headers = None
+    retry_after = getattr(error, "retry_after", None)
+    if isinstance(retry_after, int):
+        headers = {"Retry-After": str(retry_after)}
+        extra["retry_after"] = retry_after
     return problem_response(
-        error.status, error.code, error.title_ja, error.title_en, error.detail or None, extra
+        error.status,
+        error.code,
+        error.title_ja,
+        error.title_en,
+        error.detail or None,
+        extra,
+        headers,
     )
 
 

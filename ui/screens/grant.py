@@ -46,6 +46,7 @@ class GrantScreen(Screen):
         self.tap_count = 0
         layout = QHBoxLayout(self)
         panel = QWidget()
+        panel.setMinimumWidth(440)  # the program name and the running total stay readable
         panel.setMaximumWidth(520)
         side = QVBoxLayout(panel)
         side.addWidget(big_label(tr("付与事業"), role="section"))
