@@ -3,28 +3,142 @@ the sync engine and card sessions on a PC/SC reader.
 
 Shared by the windowless ``mykey terminal …`` commands and the desktop application, so both open
 a terminal the same way. This module may import every package (it is a composition root).
+
+The HTTP stack (``sync.client``: requests, HTTP signatures) and the sync engine are imported when
+first used, so the window paints before they are loaded.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from cardio.auth import TrustStore
 from cardio.jpki import JpkiSession
 from cardio.transport import PcscConnection
-from sync.client import LedgerClient, RetryPolicy
-from sync.engine import SyncEngine, SyncProgress
+from sync.protocol import (
+    AvailabilityResponse,
+    ChallengeResponse,
+    LookupResponse,
+    PullResponse,
+    PushResponse,
+    Transaction,
+    TransactionResult,
+)
 from terminal.config import TerminalIdentity, TerminalPaths, load_identity, load_key
 from terminal.services.counter import Counter
 from terminal.store import TerminalStore
 
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sync.client import LedgerClient, RetryPolicy
+    from sync.engine import SyncEngine, SyncProgress
+
 #: the customer is waiting: online calls at the counter give up quickly and fall back offline
 COUNTER_TIMEOUT_S = 3.0
 SYNC_TIMEOUT_S = 15.0
-SYNC_RETRY = RetryPolicy(attempts=3, base_delay=0.5, max_delay=5.0)
+
+
+def sync_retry() -> RetryPolicy:
+    """The sync client's retry policy (``SYNC_RETRY``: 3 attempts, 0.5 s to 5 s apart)."""
+    from sync.client import RetryPolicy
+
+    return RetryPolicy(attempts=3, base_delay=0.5, max_delay=5.0)
+
+
+def __getattr__(name: str) -> RetryPolicy:
+    """``SYNC_RETRY``, made when first imported (it needs ``sync.client``)."""
+    if name == "SYNC_RETRY":
+        policy = sync_retry()
+        globals()[name] = policy
+        return policy
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+class LazyLedgerClient:
+    """A :class:`sync.client.LedgerClient` made on the first network call (thread-safe), so
+    opening a terminal does not import the HTTP stack."""
+
+    def __init__(
+        self,
+        base_url: str,
+        terminal_id: str,
+        key: Ed25519PrivateKey,
+        *,
+        timeout: float,
+        retry: Callable[[], RetryPolicy] | None = None,
+    ) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.terminal_id = terminal_id
+        self._key = key
+        self._timeout = timeout
+        self._retry = retry
+        self._client: LedgerClient | None = None
+        self._lock = threading.Lock()
+
+    def __repr__(self) -> str:
+        return f"LedgerClient({self.base_url!r}, terminal {self.terminal_id})"
+
+    def client(self) -> LedgerClient:
+        """The real client (made now if not yet)."""
+        with self._lock:
+            if self._client is None:
+                from sync.client import LedgerClient
+
+                self._client = (
+                    LedgerClient(self.base_url, self.terminal_id, self._key, timeout=self._timeout)
+                    if self._retry is None
+                    else LedgerClient(
+                        self.base_url,
+                        self.terminal_id,
+                        self._key,
+                        timeout=self._timeout,
+                        retry=self._retry(),
+                    )
+                )
+            return self._client
+
+    @property
+    def last_clock_offset(self) -> float | None:
+        """Seconds, server minus terminal, from the last answer (None: no answer yet)."""
+        client = self._client
+        return None if client is None else client.last_clock_offset
+
+    def close(self) -> None:
+        """Close the real client's connection pools (nothing to do when never used)."""
+        with self._lock:
+            client = self._client
+        if client is not None:
+            client.close()
+
+    def push(self, transactions: list[Transaction]) -> PushResponse:
+        """:meth:`sync.client.LedgerClient.push`."""
+        return self.client().push(transactions)
+
+    def pull(self, cursor: str | None) -> PullResponse:
+        """:meth:`sync.client.LedgerClient.pull`."""
+        return self.client().pull(cursor)
+
+    def authorize(self, transaction: Transaction) -> TransactionResult:
+        """:meth:`sync.client.LedgerClient.authorize`."""
+        return self.client().authorize(transaction)
+
+    def lookup(self, certificate_der: bytes) -> LookupResponse:
+        """:meth:`sync.client.LedgerClient.lookup`."""
+        return self.client().lookup(certificate_der)
+
+    def mykey_challenge(self) -> ChallengeResponse:
+        """:meth:`sync.client.LedgerClient.mykey_challenge`."""
+        return self.client().mykey_challenge()
+
+    def mykey_availability(self, mykey_id: str) -> AvailabilityResponse:
+        """:meth:`sync.client.LedgerClient.mykey_availability`."""
+        return self.client().mykey_availability(mykey_id)
 
 
 @dataclass
@@ -34,8 +148,8 @@ class Terminal:
     paths: TerminalPaths
     identity: TerminalIdentity
     store: TerminalStore
-    counter_client: LedgerClient
-    sync_client: LedgerClient
+    counter_client: LazyLedgerClient
+    sync_client: LazyLedgerClient
 
     def counter(self) -> Counter:
         """The use cases' view of this terminal (trust anchors from the data folder)."""
@@ -44,6 +158,8 @@ class Terminal:
 
     def engine(self, on_progress: Callable[[SyncProgress], None] | None = None) -> SyncEngine:
         """A sync engine over this terminal's outbox and caches."""
+        from sync.engine import SyncEngine
+
         return SyncEngine(
             self.sync_client,
             self.store,
@@ -70,8 +186,8 @@ def load_terminal(data: Path | None) -> Terminal:
         paths,
         identity,
         store,
-        LedgerClient(url, tid, key, timeout=COUNTER_TIMEOUT_S),
-        LedgerClient(url, tid, key, timeout=SYNC_TIMEOUT_S, retry=SYNC_RETRY),
+        LazyLedgerClient(url, tid, key, timeout=COUNTER_TIMEOUT_S),
+        LazyLedgerClient(url, tid, key, timeout=SYNC_TIMEOUT_S, retry=sync_retry),
     )
 
 

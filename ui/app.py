@@ -1,12 +1,14 @@
-"""The QApplication: Fusion style, the bundled font, the translator, the style sheet."""
+"""The QApplication: Fusion style, the bundled font, the translator, the style sheet; and
+:func:`after_first_paint` for work that can wait until the window is on screen."""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
-from PySide6.QtCore import QLocale, QTranslator
+from PySide6.QtCore import QEvent, QLocale, QObject, QTimer, QTranslator
 from PySide6.QtGui import QFont, QFontDatabase
 from PySide6.QtWidgets import QApplication
 
@@ -17,6 +19,39 @@ log = logging.getLogger(__name__)
 I18N_DIR = Path(__file__).resolve().parent / "i18n"
 #: the system fonts tried, in order, while the bundled font is not there
 FALLBACK_FAMILIES = ("Noto Sans CJK JP", "Noto Sans JP", "IPAexGothic", "Yu Gothic UI", "Meiryo")
+#: start the deferred work by then even if the window was never painted (e.g. minimised)
+FIRST_PAINT_LATEST_MS = 1000
+
+
+class _FirstPaint(QObject):
+    """Runs ``callback`` once, just after ``widget``'s first paint (or at the latest after
+    :data:`FIRST_PAINT_LATEST_MS`)."""
+
+    def __init__(self, widget: QObject, callback: Callable[[], None]) -> None:
+        super().__init__(widget)
+        self._widget = widget
+        self._callback: Callable[[], None] | None = callback
+        widget.installEventFilter(self)
+        QTimer.singleShot(FIRST_PAINT_LATEST_MS, self, self._run)
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:  # noqa: N802 - Qt API
+        """On the first paint, run the callback once the paint is done."""
+        if watched is self._widget and event.type() == QEvent.Type.Paint:
+            self._widget.removeEventFilter(self)
+            QTimer.singleShot(0, self, self._run)
+        return False
+
+    def _run(self) -> None:
+        callback, self._callback = self._callback, None
+        if callback is not None:
+            callback()
+
+
+def after_first_paint(widget: QObject, callback: Callable[[], None]) -> None:
+    """Run ``callback`` in the GUI thread right after ``widget`` is first painted, so work
+    that the first picture does not need (starting the sync engine, the reader watcher) does
+    not delay it."""
+    _FirstPaint(widget, callback)
 
 
 def register_font() -> str | None:

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-
-from sync.engine import SyncEngine
 from terminal.services.counter import Counter
 from ui.card_worker import SessionFactory
 from ui.reader import ReaderState
+
+if TYPE_CHECKING:  # the engine (and the HTTP stack under it) is loaded after the first paint
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sync.engine import SyncEngine
 
 #: (server URL, enrollment code, terminal name) -> None; raises a typed error on failure
 EnrollFn = Callable[[str, str, str], None]

@@ -8,10 +8,10 @@ restart is needed."""
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from PySide6.QtCore import Qt, QTimer
 from PySide6.QtGui import QCloseEvent, QKeySequence, QShortcut
 from PySide6.QtWidgets import (
@@ -26,8 +26,6 @@ from PySide6.QtWidgets import (
     QWidget,
 )
 
-from sync.engine import SyncEngine
-from terminal.services.counter import Counter
 from ui.card_worker import CardWorker
 from ui.context import AppServices
 from ui.failure import Failure
@@ -38,6 +36,12 @@ from ui.sound import Sounds
 from ui.status_bar import StatusBar
 from ui.text import tr
 from ui.widgets import big_label
+
+if TYPE_CHECKING:  # imported by the composition root, not at the window's start
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+    from sync.engine import SyncEngine
+    from terminal.services.counter import Counter
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +61,36 @@ class Enrolled:
 
 #: opens the terminal just enrolled (from its data folder); raises on failure
 OpenEnrolled = Callable[[], Enrolled]
+
+
+class Screens(Mapping[str, Screen]):
+    """The screens by mode name, in menu order. A mode's screen is built the first time it is
+    looked up (opening the mode does that), so the window shows without building them all."""
+
+    def __init__(
+        self, names: list[str] | None = None, build: Callable[[str], Screen] | None = None
+    ) -> None:
+        self._names = list(names or [])
+        self._build = build
+        #: the screens built so far (mode name -> screen)
+        self.built: dict[str, Screen] = {}
+
+    def __getitem__(self, name: str) -> Screen:
+        screen = self.built.get(name)
+        if screen is None:
+            if name not in self._names or self._build is None:
+                raise KeyError(name)
+            screen = self.built[name] = self._build(name)
+        return screen
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+    def __contains__(self, name: object) -> bool:
+        return name in self._names
 
 
 class MainWindow(QMainWindow):
@@ -79,7 +113,7 @@ class MainWindow(QMainWindow):
         self.sounds = Sounds(self.prefs.sounds)
         self.worker = CardWorker(services.open_session, services.reader.active_reader)
         self.modes: list[Mode] = []
-        self.screens: dict[str, Screen] = {}
+        self.screens = Screens()
         self.buttons: dict[str, QPushButton] = {}
         self.areas: dict[str, QWidget] = {}
         self.shortcuts: list[QShortcut] = []
@@ -116,20 +150,9 @@ class MainWindow(QMainWindow):
         services = self.services
         menu_layout = self.menu_layout
         self.modes = modes_for(services)
+        self.screens = Screens([mode.name for mode in self.modes], self._make_screen)
         self.setWindowTitle(self._title())
         for mode in self.modes:
-            screen = mode.factory(services, self.worker, self.sounds)
-            if screen.flow is not None:
-                screen.flow.state_changed.connect(self._refresh_status)
-            prefs_changed = getattr(screen, "prefs_changed", None)
-            if prefs_changed is not None:
-                prefs_changed.connect(self.apply_prefs)
-            enrolled = getattr(screen, "enrolled", None)
-            if enrolled is not None:
-                enrolled.connect(self._on_enrolled)
-            self.screens[mode.name] = screen
-            self.areas[mode.name] = self._framed(screen)
-            self.stack.addWidget(self.areas[mode.name])
             item = QPushButton(f"{mode.key}  {mode.label}")
             item.setObjectName("mode")
             item.setCheckable(True)
@@ -147,12 +170,27 @@ class MainWindow(QMainWindow):
             identity = services.counter.identity
             menu_layout.addWidget(big_label(identity.business_id, role="hint"))
 
+    def _make_screen(self, name: str) -> Screen:
+        """Build mode ``name``'s screen and put it in the stack (when first opened)."""
+        mode = next(m for m in self.modes if m.name == name)
+        screen = mode.factory(self.services, self.worker, self.sounds)
+        if screen.flow is not None:
+            screen.flow.state_changed.connect(self._refresh_status)
+        prefs_changed = getattr(screen, "prefs_changed", None)
+        if prefs_changed is not None:
+            prefs_changed.connect(self.apply_prefs)
+        enrolled = getattr(screen, "enrolled", None)
+        if enrolled is not None:
+            enrolled.connect(self._on_enrolled)
+        self.areas[name] = self._framed(screen, self.stack)
+        return screen
+
     def _drop_modes(self) -> None:
         """Remove every mode's screen, menu button and key (before a rebuild)."""
         if self.current is not None:
             self.screens[self.current].deactivate()
             self.current = None
-        for screen in self.screens.values():
+        for screen in self.screens.built.values():
             stop = getattr(screen, "shutdown", None)
             if callable(stop):
                 stop()
@@ -167,7 +205,7 @@ class MainWindow(QMainWindow):
             widget = item.widget() if item is not None else None
             if widget is not None:
                 widget.deleteLater()
-        self.screens, self.buttons, self.areas, self.shortcuts = {}, {}, {}, []
+        self.screens, self.buttons, self.areas, self.shortcuts = Screens(), {}, {}, []
 
     def _on_enrolled(self, _result: object = None) -> None:
         """設定 enrolled this terminal: open it and rebuild (after the signal has returned)."""
@@ -227,15 +265,19 @@ class MainWindow(QMainWindow):
             self.setWindowTitle(title)
 
     @staticmethod
-    def _framed(screen: Screen) -> QWidget:
-        """A card-flow screen scrolls when taller than the window (very large text) instead of
-        growing it; table screens lay themselves out (their tables give way)."""
+    def _framed(screen: Screen, stack: QStackedWidget) -> QWidget:
+        """Put ``screen`` in ``stack``: a card-flow screen scrolls when taller than the window
+        (very large text) instead of growing it; table screens lay themselves out (their tables
+        give way). The frame joins the stack before the screen joins the frame, so the screen
+        is styled once."""
         if screen.flow is None:
+            stack.addWidget(screen)
             return screen
         area = QScrollArea()
         area.setWidgetResizable(True)
         area.setFrameShape(QFrame.Shape.NoFrame)
         area.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        stack.addWidget(area)
         area.setWidget(screen)
         return area
 
@@ -251,10 +293,11 @@ class MainWindow(QMainWindow):
         self.status.refresh()
 
     def open_mode(self, name: str) -> None:
-        """Show mode ``name`` (ignored when this terminal does not have it)."""
-        screen = self.screens.get(name)
-        if screen is None:
+        """Show mode ``name`` (ignored when this terminal does not have it); its screen is
+        built the first time."""
+        if name not in self.screens:
             return
+        screen = self.screens[name]
         if self.current is not None and self.current != name:
             self.screens[self.current].deactivate()
         self.current = name
@@ -269,11 +312,13 @@ class MainWindow(QMainWindow):
         self.prefs = prefs
         self.sounds.enabled = prefs.sounds
         self.services.reader.preferred = prefs.reader
+        sheet = style_sheet(prefs)
         app = QApplication.instance()
         if isinstance(app, QApplication):
-            app.setStyleSheet(style_sheet(prefs))
-        else:
-            self.setStyleSheet(style_sheet(prefs))
+            if app.styleSheet() != sheet:  # set once: every widget is polished again
+                app.setStyleSheet(sheet)
+        elif self.styleSheet() != sheet:
+            self.setStyleSheet(sheet)
         widest = 0
         for item in self.buttons.values():
             item.ensurePolished()
@@ -292,7 +337,7 @@ class MainWindow(QMainWindow):
         if self.current is not None:
             self.screens[self.current].deactivate()
             self.current = None
-        for screen in self.screens.values():
+        for screen in self.screens.built.values():
             stop = getattr(screen, "shutdown", None)
             if callable(stop):
                 stop()

@@ -6,9 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeVar
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from sync.protocol import (
     Balance,
@@ -23,6 +21,9 @@ from sync.protocol import (
 )
 from terminal.store.db import StoreBase, from_iso, iso
 from terminal.store.outbox import OutboxState
+
+if TYPE_CHECKING:
+    import sqlite_utils
 
 T = TypeVar("T")
 

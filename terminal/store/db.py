@@ -14,11 +14,12 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Self
-
-import sqlite_utils
+from typing import TYPE_CHECKING, Any, Self
 
 from terminal.errors import StoreError
+
+if TYPE_CHECKING:  # imported on the first write: a window starts without it
+    import sqlite_utils
 
 _V1 = """
 CREATE TABLE outbox (
@@ -176,9 +177,24 @@ def connect(path: Path) -> sqlite3.Connection:
 class StoreBase:
     """The shared connection, lock and transaction helpers of :class:`TerminalStore`."""
 
-    def __init__(self, db: sqlite_utils.Database) -> None:
-        self._db = db
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self._conn = conn
+        self._database: sqlite_utils.Database | None = None
         self._lock = threading.RLock()
+
+    @property
+    def _db(self) -> sqlite_utils.Database:
+        """The sqlite-utils view of the connection, made on first use (its import is slow and
+        happens outside the lock, so reads go on meanwhile)."""
+        database = self._database
+        if database is None:
+            import sqlite_utils
+
+            with self._lock:
+                if self._database is None:
+                    self._database = sqlite_utils.Database(self._conn)
+                database = self._database
+        return database
 
     @classmethod
     def open(cls, path: Path) -> Self:
@@ -198,12 +214,12 @@ class StoreBase:
         except sqlite3.Error as exc:
             conn.close()
             raise StoreError(f"cannot migrate {path}: {exc}") from exc
-        return cls(sqlite_utils.Database(conn))
+        return cls(conn)
 
     def close(self) -> None:
         """Close the connection (everything written is already on disk)."""
         with self._lock:
-            self._db.close()
+            self._conn.close()
 
     @contextmanager
     def _write(self) -> Iterator[sqlite_utils.Database]:
@@ -211,14 +227,14 @@ class StoreBase:
 
         TerminalErrors raised inside (e.g. AlreadyTappedError) roll back and pass unchanged.
         """
+        db, conn = self._db, self._conn  # the sqlite-utils view is made before the transaction
         with self._lock:
-            conn = self._db.conn
             try:
                 conn.execute("BEGIN IMMEDIATE")
             except sqlite3.Error as exc:
                 raise StoreError(f"cannot begin a transaction: {exc}") from exc
             try:
-                yield self._db
+                yield db
                 conn.execute("COMMIT")
             except sqlite3.Error as exc:
                 self._rollback()
@@ -228,14 +244,14 @@ class StoreBase:
                 raise
 
     def _rollback(self) -> None:
-        if self._db.conn.in_transaction:
-            self._db.conn.execute("ROLLBACK")
+        if self._conn.in_transaction:
+            self._conn.execute("ROLLBACK")
 
     def _query(self, sql: str, params: Sequence[Any] = ()) -> list[dict[str, Any]]:
         """All rows of a read (or of a statement inside ``_write``), keyed by column name."""
         with self._lock:
             try:
-                cursor = self._db.conn.execute(sql, tuple(params))
+                cursor = self._conn.execute(sql, tuple(params))
                 names = [column[0] for column in cursor.description]
                 return [dict(zip(names, values, strict=True)) for values in cursor.fetchall()]
             except sqlite3.Error as exc:

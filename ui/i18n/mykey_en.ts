@@ -4,12 +4,12 @@
   <context>
     <name>mykey</name>
     <message>
-      <location filename="ui/screens/checkout.py" line="59" />
+      <location filename="ui/screens/checkout.py" line="52" />
       <source>  立替 {n:,} ポイント</source>
       <translation>  advanced {n:,} points</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="63" />
+      <location filename="ui/screens/grant.py" line="64" />
       <source> ポイント</source>
       <translation> points</translation>
     </message>
@@ -64,12 +64,12 @@
       <translation>Save as CSV</translation>
     </message>
     <message>
-      <location filename="ui/main_window.py" line="248" />
+      <location filename="ui/main_window.py" line="290" />
       <source>MyKey ポイント端末 — {name}</source>
       <translation>MyKey point terminal — {name}</translation>
     </message>
     <message>
-      <location filename="ui/main_window.py" line="245" />
+      <location filename="ui/main_window.py" line="287" />
       <source>MyKey ポイント端末（未登録）</source>
       <translation>MyKey point terminal (not enrolled)</translation>
     </message>
@@ -104,14 +104,14 @@
       <translation>{n:,} pt</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="269" />
+      <location filename="ui/screens/checkout.py" line="262" />
       <source>{name}
 残高 {before:,} → {after:,} ポイント</source>
       <translation>{name}
 Balance {before:,} → {after:,} points</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="53" />
+      <location filename="ui/screens/checkout.py" line="46" />
       <source>{name}  {points:,} ポイント</source>
       <translation>{name}  {points:,} points</translation>
     </message>
@@ -143,17 +143,17 @@ Balance {b:,} → {a:,} points</translation>
       <translation>{n} vouchers, {p:,} pt</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="295" />
+      <location filename="ui/screens/checkout.py" line="288" />
       <source>{p:,} ポイント</source>
       <translation>{p:,} points</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="133" />
+      <location filename="ui/screens/grant.py" line="134" />
       <source>{p:,} ポイントを付与しました</source>
       <translation>{p:,} points granted</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="267" />
+      <location filename="ui/screens/checkout.py" line="260" />
       <source>{p:,} ポイントを使います</source>
       <translation>Use {p:,} points</translation>
     </message>
@@ -193,12 +193,12 @@ Balance {b:,} → {a:,} points</translation>
       <translation>Checkout</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="68" />
+      <location filename="ui/screens/checkout.py" line="61" />
       <source>お会計: お客様のマイナンバーカードでポイントを使います</source>
       <translation>Checkout: the customer pays with points on their My Number Card</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="343" />
+      <location filename="ui/screens/checkout.py" line="338" />
       <source>お客様がご希望のときに印刷します。</source>
       <translation>Print it when the customer asks for it.</translation>
     </message>
@@ -218,7 +218,7 @@ Balance {b:,} → {a:,} points</translation>
       <translation>Confirmed with the customer's card, then issued</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="150" />
+      <location filename="ui/screens/checkout.py" line="143" />
       <source>お客様へ: 内容をご確認ください</source>
       <translation>For the customer: please check</translation>
     </message>
@@ -272,17 +272,17 @@ Balance {b:,} → {a:,} points</translation>
       <translation>Enroll this terminal</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="334" />
+      <location filename="ui/screens/checkout.py" line="329" />
       <source>ご利用控えをプレビュー (Enter)</source>
       <translation>Preview the slip (Enter)</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="169" />
+      <location filename="ui/screens/checkout.py" line="162" />
       <source>ご利用控えを印刷 (Enter)</source>
       <translation>Print the slip (Enter)</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="391" />
+      <location filename="ui/screens/checkout.py" line="394" />
       <source>ご利用控えを印刷しました。</source>
       <translation>The slip was printed.</translation>
     </message>
@@ -292,7 +292,7 @@ Balance {b:,} → {a:,} points</translation>
       <translation>none</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="154" />
+      <location filename="ui/screens/checkout.py" line="147" />
       <source>はい、使います (Enter)</source>
       <translation>Yes, use them (Enter)</translation>
     </message>
@@ -322,22 +322,22 @@ Balance {b:,} → {a:,} points</translation>
       <translation>Read the card again (Enter)</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="389" />
+      <location filename="ui/screens/checkout.py" line="392" />
       <source>もう一度印刷</source>
       <translation>Print again</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="116" />
+      <location filename="ui/screens/grant.py" line="117" />
       <source>イベント名を入力してください</source>
       <translation>Enter the event name</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="68" />
+      <location filename="ui/screens/grant.py" line="69" />
       <source>イベント名（例: 救命講習 11/24）</source>
       <translation>Event name (e.g. First aid 11/24)</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="103" />
+      <location filename="ui/screens/checkout.py" line="96" />
       <source>オフラインです。残高は前回の情報です。オフラインの上限内で受け付けます。</source>
       <translation>Offline. The balance is from the last contact; accepted within the offline limits.</translation>
     </message>
@@ -416,7 +416,7 @@ Balance {b:,} → {a:,} points</translation>
       <translation>Camera number (0, 1, …), a video file or a folder of images</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="139" />
+      <location filename="ui/screens/grant.py" line="140" />
       <source>カード</source>
       <translation>card</translation>
     </message>
@@ -556,7 +556,7 @@ Balance {b:,} → {a:,} points</translation>
       <translation>Stop preview</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="374" />
+      <location filename="ui/screens/checkout.py" line="377" />
       <source>プレビューを開きました。印刷ボタンで印刷できます。</source>
       <translation>The preview is open. Print from its print button.</translation>
     </message>
@@ -571,7 +571,7 @@ Balance {b:,} → {a:,} points</translation>
       <translation>No points moved.</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="294" />
+      <location filename="ui/screens/checkout.py" line="287" />
       <source>ポイントを使いました</source>
       <translation>Points used</translation>
     </message>
@@ -634,7 +634,7 @@ Second {b2} ({t2})</translation>
       <translation>Scan vouchers</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="257" />
+      <location filename="ui/screens/checkout.py" line="250" />
       <source>ポイント数を入力してください（1以上の整数）。</source>
       <translation>Enter the points (a whole number from 1).</translation>
     </message>
@@ -649,7 +649,7 @@ Second {b2} ({t2})</translation>
       <translation>MyKey ID: {m}</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="217" />
+      <location filename="ui/screens/checkout.py" line="210" />
       <source>マイキーID: {m}    会員番号: {c}</source>
       <translation>MyKey ID: {m}    Member number: {c}</translation>
     </message>
@@ -724,12 +724,12 @@ Second {b2} ({t2})</translation>
       <translation>Receipt 80 mm</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="376" />
+      <location filename="ui/screens/checkout.py" line="379" />
       <source>レシートプリンター（{name}）が見つかりません。</source>
       <translation>The receipt printer ({name}) was not found.</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="336" />
+      <location filename="ui/screens/checkout.py" line="331" />
       <source>レシート用紙（58/80 mm）のプリンターが選ばれていません（設定で選べます）。プレビューから印刷できます。</source>
       <translation>No receipt (58/80 mm) printer is chosen (choose one in Settings). You can print from the preview.</translation>
     </message>
@@ -739,7 +739,7 @@ Second {b2} ({t2})</translation>
       <translation>Issue 1 to {n} vouchers at a time.</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="140" />
+      <location filename="ui/screens/grant.py" line="141" />
       <source>不可</source>
       <translation>refused</translation>
     </message>
@@ -779,17 +779,17 @@ Second {b2} ({t2})</translation>
       <translation>Grant</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="59" />
+      <location filename="ui/screens/grant.py" line="60" />
       <source>付与ポイント</source>
       <translation>Points to grant</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="51" />
+      <location filename="ui/screens/grant.py" line="52" />
       <source>付与事業</source>
       <translation>Grant program</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="56" />
+      <location filename="ui/screens/grant.py" line="57" />
       <source>付与事業がありません。同期（F9）してください。</source>
       <translation>No grant programs. Please sync (F9).</translation>
     </message>
@@ -819,7 +819,7 @@ Second {b2} ({t2})</translation>
       <translation>Member number link</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="116" />
+      <location filename="ui/screens/checkout.py" line="109" />
       <source>使うポイント</source>
       <translation>Points to use</translation>
     </message>
@@ -889,7 +889,7 @@ Second {b2} ({t2})</translation>
       <translation>Enter again (Esc)</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="123" />
+      <location filename="ui/screens/checkout.py" line="116" />
       <source>全額</source>
       <translation>All</translation>
     </message>
@@ -914,7 +914,7 @@ Second {b2} ({t2})</translation>
       <translation>Working. Please wait.</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="65" />
+      <location filename="ui/screens/grant.py" line="66" />
       <source>出席受付（1人1回）</source>
       <translation>Attendance (once per person)</translation>
     </message>
@@ -1043,7 +1043,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Not accepted</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="156" />
+      <location filename="ui/screens/grant.py" line="157" />
       <source>受付 {n}件　合計 {p:,} ポイント</source>
       <translation>{n} taps   total {p:,} points</translation>
     </message>
@@ -1058,7 +1058,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Refused</translation>
     </message>
     <message>
-      <location filename="ui/screens/grant.py" line="140" />
+      <location filename="ui/screens/grant.py" line="141" />
       <source>受付（同期待ち）</source>
       <translation>accepted (waiting for sync)</translation>
     </message>
@@ -1183,7 +1183,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Back and change it (Enter)</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="156" />
+      <location filename="ui/screens/checkout.py" line="149" />
       <source>戻る (Esc)</source>
       <translation>Back (Esc)</translation>
     </message>
@@ -1193,12 +1193,12 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Text size</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="297" />
+      <location filename="ui/screens/checkout.py" line="290" />
       <source>新しい残高: {b:,} ポイント</source>
       <translation>New balance: {b:,} points</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="377" />
+      <location filename="ui/screens/checkout.py" line="380" />
       <source>既定のプリンター</source>
       <translation>Default printer</translation>
     </message>
@@ -1253,7 +1253,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>not used</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="215" />
+      <location filename="ui/screens/checkout.py" line="208" />
       <source>未登録</source>
       <translation>none</translation>
     </message>
@@ -1323,12 +1323,12 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Balance: {b:,} points</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="262" />
+      <location filename="ui/screens/checkout.py" line="255" />
       <source>残高が足りません（残高 {b:,} ポイント）。</source>
       <translation>Not enough points (balance {b:,}).</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="299" />
+      <location filename="ui/screens/checkout.py" line="292" />
       <source>残高（見込み）: {b:,} ポイント</source>
       <translation>Balance (expected): {b:,} points</translation>
     </message>
@@ -1388,7 +1388,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Issued</translation>
     </message>
     <message>
-      <location filename="ui/main_window.py" line="216" />
+      <location filename="ui/main_window.py" line="254" />
       <source>登録が完了しました。左のメニューから使い始められます。</source>
       <translation>Enrollment is complete. Start from the menu on the left.</translation>
     </message>
@@ -1403,7 +1403,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Do not register (Esc)</translation>
     </message>
     <message>
-      <location filename="ui/main_window.py" line="178" />
+      <location filename="ui/main_window.py" line="216" />
       <source>登録しました。アプリを起動し直すと使えます。</source>
       <translation>Enrolled. Restart the application to use it.</translation>
     </message>
@@ -1413,7 +1413,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Enrolled. Preparing the terminal…</translation>
     </message>
     <message>
-      <location filename="ui/main_window.py" line="193" />
+      <location filename="ui/main_window.py" line="231" />
       <source>登録しましたが、端末を開けませんでした: {e}</source>
       <translation>Enrolled, but the terminal could not be opened: {e}</translation>
     </message>
@@ -1463,7 +1463,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Confirm and register</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="130" />
+      <location filename="ui/screens/checkout.py" line="123" />
       <source>確認へ (Enter)</source>
       <translation>Confirm (Enter)</translation>
     </message>
@@ -1608,7 +1608,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Reset the count</translation>
     </message>
     <message>
-      <location filename="ui/screens/checkout.py" line="57" />
+      <location filename="ui/screens/checkout.py" line="50" />
       <source>（最も近い有効期限 {d}）</source>
       <translation> (nearest expiry {d})</translation>
     </message>

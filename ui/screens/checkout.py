@@ -4,11 +4,10 @@ an optional slip (ご利用控え) on the receipt printer, or previewed when non
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from PySide6.QtCore import Qt
 from PySide6.QtGui import QIntValidator, QKeySequence, QShortcut
-from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
 from PySide6.QtWidgets import (
     QBoxLayout,
     QButtonGroup,
@@ -28,22 +27,16 @@ from ui.card_worker import CardContext, CardJob, CardWorker
 from ui.context import AppServices
 from ui.failure import Failure
 from ui.printing.errors import PrintError
-from ui.printing.slip import (
-    ReceiptChoice,
-    SlipData,
-    configure_slip_printer,
-    receipt_printer,
-    slip_preview,
-)
-from ui.printing.slip import (
-    print_slip as render_slip,
-)
 from ui.screens.base import Screen
 from ui.screens.outcome_text import note_outcome, outcome_view
-from ui.screens.voucher_devices import printer_choice
 from ui.sound import Sounds
 from ui.text import tr
 from ui.widgets import Keypad, big_label, button
+
+if TYPE_CHECKING:  # printing is imported when a slip is made (not at the window's start)
+    from PySide6.QtPrintSupport import QPrinter, QPrintPreviewDialog
+
+    from ui.printing.slip import ReceiptChoice, SlipData
 
 QUICK_AMOUNTS = (100, 500, 1000)
 
@@ -305,6 +298,8 @@ class CheckoutScreen(Screen):
     # --- the slip ---------------------------------------------------------------------------
 
     def _slip_for(self, outcome: Outcome, balance: Balance | None) -> SlipData:
+        from ui.printing.slip import SlipData
+
         business = self.counter.store.business()
         shop = business.name if business is not None else self.counter.identity.business_id
         offline = outcome.status is OutcomeStatus.ACCEPTED_OFFLINE
@@ -351,6 +346,9 @@ class CheckoutScreen(Screen):
 
     def receipt(self) -> ReceiptChoice | None:
         """The receipt printer of 設定: the chosen printer when its paper is a 58/80 mm roll."""
+        from ui.printing.slip import ReceiptChoice
+        from ui.screens.voucher_devices import printer_choice
+
         choice = printer_choice(self.counter.store)
         if choice.paper not in ("58", "80"):
             return None
@@ -358,10 +356,15 @@ class CheckoutScreen(Screen):
 
     def slip_printer(self, choice: ReceiptChoice) -> QPrinter | None:
         """The receipt printer to print on (None: preview instead)."""
+        from ui.printing.slip import receipt_printer
+
         return receipt_printer(choice)
 
     def print_slip(self) -> None:
         """Print the slip of the use just finished (or preview it when no printer is set)."""
+        from ui.printing.slip import configure_slip_printer, slip_preview
+        from ui.printing.slip import print_slip as render_slip
+
         data = self.slip
         if data is None:
             return
