@@ -190,10 +190,23 @@ def check_certificate(
 
     Order: issuer (by signature), validity at ``at``, keyUsage digitalSignature, the JPKI
     user-authentication policy, then revocation (skipped when ``revocation`` is None).
+    cryptography parses certificate fields lazily, so a malformed field can surface as a
+    ValueError or TypeError at any step: that is a certificate we cannot use, a typed error.
     """
-    cert = _as_certificate(certificate)
     if at.tzinfo is None:
         raise ValueError("the check time must be timezone-aware")
+    try:
+        return _check_certificate(_as_certificate(certificate), trust, at, revocation)
+    except (ValueError, TypeError) as exc:
+        raise CertificateUsageError(f"unreadable certificate field: {exc}") from exc
+
+
+def _check_certificate(
+    cert: x509.Certificate,
+    trust: TrustStore,
+    at: datetime,
+    revocation: RevocationSource | None,
+) -> ValidatedCertificate:
     issuer = trust.issuer_of(cert)
     if issuer is None:
         raise UnknownIssuerError(f"issuer {cert.issuer.rfc4514_string()} not among anchors")

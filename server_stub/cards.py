@@ -111,11 +111,10 @@ def parsed_certificate(certificate_der: bytes) -> x509.Certificate:
 @lru_cache(maxsize=CERTIFICATE_CACHE_SIZE)
 def card_ref(certificate_der: bytes) -> CardRef:
     """:meth:`CardRef.of_certificate` of a DER certificate, cached (it is pure)."""
-    try:
-        certificate = parsed_certificate(certificate_der)
-    except ValueError as exc:
+    try:  # fields are parsed lazily: a malformed one raises ValueError or TypeError on access
+        return CardRef.of_certificate(parsed_certificate(certificate_der))
+    except (ValueError, TypeError) as exc:
         raise InvalidInputError("the certificate is not DER X.509") from exc
-    return CardRef.of_certificate(certificate)
 
 
 @dataclass(frozen=True)
@@ -185,7 +184,7 @@ def validate_card_certificate(
     try:
         certificate = parsed_certificate(certificate_der)
         ref = CardRef.of(validate_certificate(certificate, trust, at))
-    except ValueError as exc:
+    except (ValueError, TypeError) as exc:
         raise CertificateRejectedError(f"unreadable certificate: {exc}") from exc
     except CardError as exc:
         raise CertificateRejectedError(exc.code) from exc

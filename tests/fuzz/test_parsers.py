@@ -6,6 +6,8 @@ applied to a real ledger) and scanned voucher payloads. Only typed errors may co
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
@@ -77,6 +79,15 @@ def test_arbitrary_der_gives_only_typed_certificate_errors(
 ) -> None:
     der = data.draw(st.one_of(st.binary(max_size=2000), mutated(certificate_der)))
     intake(der)
+
+
+def test_findings_of_earlier_fuzz_runs_give_only_typed_errors(
+    intake: targets.CertificateIntake,
+) -> None:
+    """atheris found a certificate whose unique-identifier field made cryptography raise a
+    TypeError from inside the checks; every such input is kept here."""
+    for finding in sorted((Path(__file__).parent / "regressions").glob("certificate-*")):
+        intake(finding.read_bytes())
 
 
 def test_the_valid_certificate_passes_both_checks(
