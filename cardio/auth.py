@@ -80,7 +80,7 @@ def verify_card_signature(
     """
     try:
         key = _as_certificate(certificate).public_key()
-    except ValueError:
+    except (ValueError, TypeError, CertificateUsageError):
         return False
     if not isinstance(key, rsa.RSAPublicKey):
         return False
