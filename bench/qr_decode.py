@@ -28,7 +28,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 import cv2
 import numpy as np
@@ -44,6 +44,12 @@ from terminal.scan.synthetic import (  # noqa: E402
     voucher_frame,
     voucher_like_payload,
 )
+
+
+def out(*parts: object, file: IO[str] = sys.stdout) -> None:
+    """One line of the report (benchmarks write tables to stdout, never a PIN)."""
+    file.write(" ".join(str(part) for part in parts) + "\n")
+
 
 log = logging.getLogger("bench.qr_decode")
 
@@ -166,9 +172,9 @@ def run(frames: int, seed: int, save: Path | None) -> dict[tuple[str, str, str],
     """Decode every frame with every backend; tallies keyed by (condition, size, backend)."""
     texts, origin = make_payloads(12, seed)
     modules = qr_modules(texts[0], border=2).shape[0]
-    print(f"payloads: {origin}; {len(texts[0])} characters, QR {modules - 4} modules/side (M)")
+    out(f"payloads: {origin}; {len(texts[0])} characters, QR {modules - 4} modules/side (M)")
     decoders = {name: get_decoder(name) for name in BACKENDS}
-    print(f"opencv detector: {OpencvDecoder().describe()}; cv2 {cv2.__version__}")
+    out(f"opencv detector: {OpencvDecoder().describe()}; cv2 {cv2.__version__}")
     rng = np.random.default_rng(seed)
     tallies: dict[tuple[str, str, str], Tally] = {}
     started = time.perf_counter()
@@ -193,7 +199,7 @@ def run(frames: int, seed: int, save: Path | None) -> dict[tuple[str, str, str],
                     tally.ms.append((time.perf_counter() - t0) * 1000)
                     tally.total += 1
                     tally.read += any(c.text == text for c in found)
-    print(
+    out(
         f"{frames} frames × {len(CONDITIONS)} conditions × {len(SIZES)} sizes "
         f"in {time.perf_counter() - started:.0f} s\n"
     )
@@ -205,8 +211,8 @@ def report(tallies: dict[tuple[str, str, str], Tally]) -> int:
     names = list(BACKENDS)
     head = f"{'condition':<16} {'size':<9} " + " ".join(f"{n + ' %':>8} {'ms':>6}" for n in names)
     head += "  zxing/zbar rate  speed"
-    print(head)
-    print("-" * len(head))
+    out(head)
+    out("-" * len(head))
     sizes = sorted({k[1] for k in tallies}, key=lambda s: int(s.split("x")[0]))
     for label in sizes:
         for condition in CONDITIONS:
@@ -216,8 +222,8 @@ def report(tallies: dict[tuple[str, str, str], Tally]) -> int:
             speed = zb.mean_ms / zx.mean_ms if zx.mean_ms else 0.0
             row = f"{condition:<16} {label:<9} "
             row += " ".join(f"{c.rate:>8.0f} {c.mean_ms:>6.1f}" for c in cells)
-            print(f"{row}  {rate_ratio:>15} {speed:>5.1f}x")
-    print("\nall conditions, per size (decode rate; mean / median ms per frame; vs zbar):")
+            out(f"{row}  {rate_ratio:>15} {speed:>5.1f}x")
+    out("\nall conditions, per size (decode rate; mean / median ms per frame; vs zbar):")
     for label in sizes:
         for name in names:
             per_condition = [tallies[(c, label, name)] for c in CONDITIONS]
@@ -226,25 +232,25 @@ def report(tallies: dict[tuple[str, str, str], Tally]) -> int:
             zb_read = sum(c.read for c in zbar_cells) / sum(c.total for c in zbar_cells) * 100
             ms = [m for c in per_condition for m in c.ms]
             zb_ms = statistics.fmean(m for c in zbar_cells for m in c.ms)
-            print(
+            out(
                 f"  {label:<9} {name:<7} {read:5.1f} %  {statistics.fmean(ms):6.1f} / "
                 f"{statistics.median(ms):6.1f} ms   rate ×{read / zb_read:.2f}, "
                 f"{zb_ms / statistics.fmean(ms):.1f}× zbar's speed"
             )
     missed = 0
-    print("\naims for zxing (default):")
+    out("\naims for zxing (default):")
     for label in sizes:
         for condition, aim in {**AIMS, **AIMS_BLUR}.items():
             rate = tallies[(condition, label, "zxing")].rate
             ok = rate >= aim
             missed += not ok
             mark = "ok  " if ok else "MISS"
-            print(f"  {mark} {condition:<16} {label:<9} {rate:5.1f} % ≥ {aim} %")
+            out(f"  {mark} {condition:<16} {label:<9} {rate:5.1f} % ≥ {aim} %")
     ms_720 = [m for c in CONDITIONS for m in tallies[(c, "1280x720", "zxing")].ms]
     mean_720 = statistics.fmean(ms_720)
     ok = mean_720 <= AIM_MS_720P
     missed += not ok
-    print(f"  {'ok  ' if ok else 'MISS'} mean ms per 720p frame {mean_720:.1f} ≤ {AIM_MS_720P}")
+    out(f"  {'ok  ' if ok else 'MISS'} mean ms per 720p frame {mean_720:.1f} ≤ {AIM_MS_720P}")
     return missed
 
 
