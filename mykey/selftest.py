@@ -55,7 +55,6 @@ REQUIRED_MODULES: tuple[str, ...] = (
     "http_message_signatures",
     "numpy",
     "platformdirs",
-    "psycopg",
     "pydantic",
     "pydantic_settings",
     "PySide6.QtGui",

@@ -270,4 +270,8 @@ def _bad_source() -> Failure:
 
 def describe(source: Source) -> str:
     """The source for logs and the settings screen (a path shown by its name)."""
-    return source_text(source) if isinstance(source, int) else Path(source).name
+    if isinstance(source, int):
+        return source_text(source)
+    path = Path(source)
+    kind = tr("画像フォルダ") if path.is_dir() else tr("動画ファイル")
+    return f"{kind} {path.name}"

@@ -21,6 +21,22 @@ from sqlalchemy.engine import make_url
 BUSY_TIMEOUT_MS = 30_000
 
 
+class DatabaseDriverMissingError(SystemExit):
+    """The database's driver is not installed (the frozen terminal app ships SQLite only).
+
+    A SystemExit: nothing can go on without it, and the interpreter prints the message."""
+
+    def __init__(self, backend: str, module: str | None) -> None:
+        super().__init__(
+            f"{backend} のドライバー ({module}) がありません。端末アプリの台帳は SQLite のみです。"
+            "PostgreSQL の台帳サーバーは Python パッケージから起動してください "
+            f"(pip install mykey-terminal)。\n"
+            f"No driver ({module}) for {backend}: the installed terminal app keeps its ledger on "
+            "SQLite only. Run a PostgreSQL ledger server from the Python package "
+            "(pip install mykey-terminal)."
+        )
+
+
 def is_sqlite(engine_or_url: Engine | str) -> bool:
     """True when the URL or engine points at SQLite."""
     url = engine_or_url.url if isinstance(engine_or_url, Engine) else make_url(engine_or_url)
@@ -34,7 +50,10 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
         kwargs.setdefault("pool_pre_ping", True)
         kwargs.setdefault("pool_size", 10)
         kwargs.setdefault("max_overflow", 20)
-        return create_engine(url, **kwargs)
+        try:
+            return create_engine(url, **kwargs)
+        except ModuleNotFoundError as error:
+            raise DatabaseDriverMissingError(parsed.get_backend_name(), error.name) from error
     database = parsed.database
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)

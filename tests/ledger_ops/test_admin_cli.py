@@ -185,3 +185,21 @@ def test_real_console_script_runs_admin_and_report(sqlite_ledger_url: str) -> No
             assert names == ["川崎市"]
     finally:
         engine.dispose()
+
+
+def test_postgresql_url_without_its_driver_says_what_to_do_instead_of_a_traceback() -> None:
+    # The frozen terminal app ships without psycopg (build.spec): as if it were not installed.
+    program = (
+        "import sys; sys.modules['psycopg'] = None\n"
+        "from mykey.cli import main\n"
+        "sys.exit(main(['ledger', 'admin', 'municipality', 'list', '--db',"
+        " 'postgresql+psycopg://ledger@127.0.0.1:9/ledger']))"
+    )
+    run = subprocess.run(
+        [sys.executable, "-c", program],
+        capture_output=True, text=True, encoding="utf-8", timeout=60, check=False, cwd=ROOT,
+    )  # fmt: skip
+    assert run.returncode == 1
+    assert "Traceback" not in run.stderr
+    assert "ドライバー (psycopg) がありません" in run.stderr
+    assert "Run a PostgreSQL ledger server from the Python package" in run.stderr

@@ -150,6 +150,7 @@ def test_issue_print_then_batch_scan_the_printed_stack(
     scan.stop_camera()
     scan.set_batch(True)
     assert scan.camera.running
+    assert scan.camera_note.text() == f"読み取り元: 画像フォルダ {stack.name}"
     qtbot.waitUntil(lambda: len(scan.entries) == 2, timeout=WAIT_MS)
     assert [e.kind for e in scan.entries] == ["ok", "ok"]
     assert scan.accepted_count == 2 and scan.total_points == 1000

@@ -774,7 +774,7 @@ Second {b2} ({t2})</translation>
       <translation>This month</translation>
     </message>
     <message>
-      <location filename="ui/screens/chart.py" line="67" />
+      <location filename="ui/screens/chart.py" line="69" />
       <source>付与</source>
       <translation>Grant</translation>
     </message>
@@ -919,7 +919,7 @@ Second {b2} ({t2})</translation>
       <translation>Attendance (once per person)</translation>
     </message>
     <message>
-      <location filename="ui/screens/chart.py" line="67" />
+      <location filename="ui/screens/chart.py" line="69" />
       <source>利用</source>
       <translation>Use</translation>
     </message>
@@ -987,6 +987,11 @@ Second {b2} ({t2})</translation>
       <location filename="ui/demo_tray.py" line="108" />
       <source>動かすと未送信の取引を同期できます</source>
       <translation>Start it to sync the unsent transactions</translation>
+    </message>
+    <message>
+      <location filename="ui/camera_view.py" line="276" />
+      <source>動画ファイル</source>
+      <translation>Video file</translation>
     </message>
     <message>
       <location filename="ui/screens/mykey_setup.py" line="51" />
@@ -1361,6 +1366,11 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <location filename="ui/screens/voucher_issue.py" line="193" />
       <source>用紙</source>
       <translation>Paper</translation>
+    </message>
+    <message>
+      <location filename="ui/camera_view.py" line="276" />
+      <source>画像フォルダ</source>
+      <translation>Image folder</translation>
     </message>
     <message>
       <location filename="ui/screens/voucher_devices.py" line="198" />

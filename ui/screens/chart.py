@@ -30,7 +30,10 @@ class DailyChart(QWidget):
         painter = QPainter(self)
         painter.setRenderHint(QPainter.RenderHint.Antialiasing)
         text = self.palette().windowText().color()
-        margin_left, margin_bottom, margin_top = 70.0, 28.0, 30.0
+        top = max([max(u, g) for _, u, g in self.days] + [1])
+        # room for the largest value's label at any text size
+        margin_left = painter.fontMetrics().horizontalAdvance(f"{top:,}") + 16.0
+        margin_bottom, margin_top = 28.0, 30.0
         width, height = float(self.width()), float(self.height())
         plot = QRectF(
             margin_left, margin_top, width - margin_left - 10, height - margin_top - margin_bottom
@@ -38,7 +41,6 @@ class DailyChart(QWidget):
         painter.setPen(text)
         painter.drawLine(plot.bottomLeft(), plot.bottomRight())
         painter.drawLine(plot.bottomLeft(), plot.topLeft())
-        top = max([max(u, g) for _, u, g in self.days] + [1])
         painter.drawText(
             QRectF(0, margin_top - 10, margin_left - 6, 20),
             Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter,
