@@ -29,6 +29,8 @@ COVERED_COMPONENTS = ("@method", "@path", "@query", "content-digest")
 
 MYKEY_ID_PATTERN = re.compile(r"^[A-Za-z0-9]{4,16}$")
 VOUCHER_NUMBER_PATTERN = re.compile(r"^[0-9]{13}$")
+#: Free text: anything but U+0000, which PostgreSQL cannot store (refused on SQLite too).
+NO_NUL_TEXT = r"^[^\x00]*$"
 
 
 class _Model(BaseModel):
@@ -234,14 +236,14 @@ class Grant(_Model):
     kind: Literal["grant"] = "grant"
     grant_program_id: int = Field(ge=1, le=MAX_ID)
     points: Points | None = None
-    event: str | None = Field(default=None, min_length=1, max_length=64)
+    event: str | None = Field(default=None, min_length=1, max_length=64, pattern=NO_NUL_TEXT)
 
 
 class ServiceIdLink(_Model):
     """Link this business's customer ID (member / patron number) to the card's MyKey ID."""
 
     kind: Literal["service_id_link"] = "service_id_link"
-    customer_id: str = Field(min_length=1, max_length=32)
+    customer_id: str = Field(min_length=1, max_length=32, pattern=NO_NUL_TEXT)
 
 
 class MyKeySetup(_Model):
@@ -331,7 +333,7 @@ class EnrollRequest(_Model):
     voucher_public_key: str | None = Field(
         default=None, description="Ed25519 voucher-signing public key, raw 32 bytes, base64"
     )
-    name: str = Field(default="", max_length=100)
+    name: str = Field(default="", max_length=100, pattern=NO_NUL_TEXT)
 
     @field_validator("public_key", "voucher_public_key")
     @classmethod

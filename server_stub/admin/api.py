@@ -25,7 +25,7 @@ from server_stub.errors import InvalidInputError
 from server_stub.reports import queries
 from server_stub.reports.output import Report
 from server_stub.reports.period import Month, months
-from sync.protocol import Role
+from sync.protocol import MAX_ID, NO_NUL_TEXT, Role
 
 log = logging.getLogger(__name__)
 
@@ -38,8 +38,6 @@ router = APIRouter(
 
 ReportFormat = Literal["json", "csv"]
 CSV_MEDIA_TYPE = "text/csv; charset=utf-8"
-#: the largest row id a client may name (a 32-bit INTEGER column)
-MAX_ID = 2**31 - 1
 
 
 class _Body(BaseModel):
@@ -50,14 +48,14 @@ class MunicipalityIn(_Body):
     """A municipality to register."""
 
     code: str = Field(pattern=r"^[0-9]{6}$", description="6 digits with check digit")
-    name: str = Field(min_length=1, max_length=100)
+    name: str = Field(min_length=1, max_length=100, pattern=NO_NUL_TEXT)
 
 
 class ProgramIn(_Body):
     """A point program to create."""
 
     municipality_code: str = Field(pattern=r"^[0-9]{6}$")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL_TEXT)
     kind: Literal["municipal", "special_event"] = "municipal"
     lot_validity_days: int = Field(default=100, ge=1, le=3650)
     voucher_validity_days: int = Field(default=3, ge=1, le=366)
@@ -69,8 +67,8 @@ class GrantProgramIn(_Body):
     """A grant program (付与事業) to create."""
 
     program_id: int = Field(ge=1, le=MAX_ID)
-    name: str = Field(min_length=1, max_length=200)
-    department: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL_TEXT)
+    department: str = Field(min_length=1, max_length=200, pattern=NO_NUL_TEXT)
     default_points: int = Field(ge=1, le=10_000_000)
     category: Literal["ordinary", "premium"] = "ordinary"
 
@@ -80,15 +78,15 @@ class BusinessIn(_Body):
 
     id: str = Field(pattern=r"^[A-Za-z0-9]{1,16}$")
     municipality_code: str = Field(pattern=r"^[0-9]{6}$")
-    name: str = Field(min_length=1, max_length=200)
+    name: str = Field(min_length=1, max_length=200, pattern=NO_NUL_TEXT)
     kind: Literal["shop", "street", "library", "facility", "department"]
-    street_id: str | None = Field(default=None, max_length=16)
+    street_id: str | None = Field(default=None, max_length=16, pattern=NO_NUL_TEXT)
 
 
 class EnrollmentCodeIn(_Body):
     """Which business and roles a new terminal will have."""
 
-    business_id: str = Field(min_length=1, max_length=16)
+    business_id: str = Field(pattern=r"^[A-Za-z0-9]{1,16}$")
     roles: list[Role] = Field(min_length=1, max_length=4)
 
 

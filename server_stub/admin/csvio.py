@@ -125,6 +125,9 @@ def _parse_record(
             else:
                 values[column.name] = column.default
             continue
+        if "\x00" in raw:  # PostgreSQL cannot store it; refused on SQLite too
+            problems.append(f"{column.name}: NUL 文字は使えません / NUL (U+0000) is not allowed")
+            continue
         try:
             values[column.name] = column.parse(raw)
         except (ValueError, TypeError) as error:
