@@ -99,6 +99,23 @@ def lock_program_accounts(
     raise AssertionError(f"accounts {sorted(missing)} could not be created")
 
 
+_LOCK_SETTLEMENTS = RawStatement(
+    "SELECT id FROM accounts WHERE kind = 'settlement' AND owner = :business_id ORDER BY id",
+    for_update=True,
+)
+
+
+def lock_business_settlements(conn: Connection, business_id: str) -> None:
+    """Lock the business's settlement accounts (all programs) before a batch of its items.
+
+    A batch holds the locks of all its items until it commits, and each item locks its accounts
+    in id order; two batches of one shop that share residents would then lock resident and
+    shop accounts in crossing orders and deadlock. Taking the shop's accounts first makes its
+    batches queue instead (no-op on SQLite, whose writers are serialised anyway)."""
+    if conn.dialect.name != "sqlite":
+        _LOCK_SETTLEMENTS.all(conn, {"business_id": business_id})
+
+
 def balance_of(conn: Connection, kind: AccountKind, program_id: int, owner: str) -> int:
     """The balance of an account (0 when it does not exist yet)."""
     value = conn.execute(

@@ -21,6 +21,7 @@ from server_stub.clock import utc_now
 from server_stub.db.engine import is_sqlite
 from server_stub.db.schema import mykey_challenges
 from server_stub.errors import InvalidMyKeyIdError, WrongBusinessError, WrongRoleError
+from server_stub.posting import lock_business_settlements
 from server_stub.processing import TerminalContext, process_all
 from sync.protocol import (
     KIND_ROLES,
@@ -98,6 +99,7 @@ def _run_chunk(
                 now = utc_now()
                 if request is not None:
                     record_request(conn, request, now)
+                lock_business_settlements(conn, terminal.business_id)
                 ctx = TerminalContext(
                     terminal_id=terminal.id,
                     business=get_business(conn, terminal.business_id),

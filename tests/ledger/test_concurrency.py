@@ -3,13 +3,17 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 import threading
+import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Engine, insert
+import pytest
+from sqlalchemy import Engine, insert, text
 
 from cardio.auth import TrustStore
 from cardio.virtual.ca import TestCA
@@ -20,8 +24,8 @@ from server_stub.db.schema import terminals
 from server_stub.posting import AccountKind, balance_of
 from server_stub.processing import TerminalContext, process_all
 from sync.protocol import Transaction
-from tests.ledger.conftest import World, resident, use
-from tests.ledger.support import card_tx
+from tests.ledger.conftest import TestClient, World, enroll, resident, use
+from tests.ledger.support import SigningTerminal, card_tx
 
 SPENDERS = 16
 
@@ -101,3 +105,68 @@ def test_the_same_transaction_sent_twice_at_once_applies_once(
     with engine.begin() as conn:
         assert balance_of(conn, AccountKind.RESIDENT, world.program_id, "RACE0002") == 700
         assert audit(conn) == []
+
+
+def test_two_terminals_of_one_shop_sharing_residents_do_not_deadlock(
+    engine: Engine,
+    world: World,
+    cards: list[CardProfile],
+    client: TestClient,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Two offline catch-up batches of one shop, each with the same two residents in crossing
+    order. Each batch holds its items' row locks until it commits; without the shop's accounts
+    locked first, one batch holds resident R2 and the shop, the other R0, and each waits for
+    the other (PostgreSQL aborts one after a second and the server retries it)."""
+    if engine.dialect.name == "sqlite":
+        pytest.skip("row locks: PostgreSQL only (SQLite serialises writers)")
+    for card, mykey_id in ((cards[0], "LOCK0000"), (cards[2], "LOCK0002")):
+        resident(engine, world, card, mykey_id, 1000)  # resident accounts before the shop's
+    first, second = (
+        enroll(client, engine, "A0001", ["shop"]),
+        enroll(client, engine, "A0001", ["shop"]),
+    )
+    resident(engine, world, cards[3], "LOCK0009", 100)
+    first.authorize(first.tx(use(world, 10), cards[3]))  # the shop's settlement account now
+
+    def batch(terminal: SigningTerminal, order: list[CardProfile]) -> list[str]:
+        txs = [
+            terminal.tx(use(world, 100), card, offline=True).model_dump(mode="json")
+            for card in order
+        ]
+        answer = terminal.call("POST", "/v1/transactions/push", {"transactions": txs})
+        assert answer.status_code == 200, answer.text
+        return [r["status"] for r in answer.json()["results"]]
+
+    def lock_waiters() -> int:
+        with engine.connect() as conn:
+            return int(conn.execute(text(
+                "SELECT count(*) FROM pg_stat_activity"
+                " WHERE wait_event_type = 'Lock' AND datname = current_database()"
+            )).scalar_one())  # fmt: skip
+
+    caplog.set_level(logging.INFO, logger="server_stub.api.terminal")
+    with ThreadPoolExecutor(2) as pool, engine.connect() as holder:
+        holder.execute(text(  # hold the shop's account so both batches line up behind it
+            "SELECT id FROM accounts WHERE kind = 'settlement' AND owner = 'A0001' FOR UPDATE"
+        ))  # fmt: skip
+        crossing = pool.submit(batch, first, [cards[2], cards[0]])
+        _wait_for(lambda: lock_waiters() == 1)
+        crossed = pool.submit(batch, second, [cards[0], cards[2]])
+        _wait_for(lambda: lock_waiters() == 2)
+        holder.rollback()
+        assert crossing.result(timeout=60) == ["applied", "applied"]
+        assert crossed.result(timeout=60) == ["applied", "applied"]
+    assert [r.getMessage() for r in caplog.records if "retried" in r.getMessage()] == []
+    with engine.begin() as conn:
+        assert balance_of(conn, AccountKind.RESIDENT, world.program_id, "LOCK0000") == 800
+        assert balance_of(conn, AccountKind.RESIDENT, world.program_id, "LOCK0002") == 800
+        assert audit(conn) == []
+
+
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 30.0) -> None:
+    """Poll ``condition`` until it holds (fails the test after ``timeout_s``)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "condition not reached"
+        time.sleep(0.02)
