@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QFontMetrics
 from pytestqt.qtbot import QtBot
 
 from ui.screens.chart import DailyChart
@@ -11,9 +10,7 @@ from ui.screens.chart import DailyChart
 def test_largest_value_label_is_drawn_whole_at_a_large_text_size(qtbot: QtBot) -> None:
     chart = DailyChart()
     qtbot.addWidget(chart)
-    font = chart.font()
-    font.setPointSize(24)  # 設定 → 文字の大きさ: large
-    chart.setFont(font)
+    chart.setStyleSheet("font-size: 28px")  # 設定 → 文字の大きさ: 特大 (huge)
     chart.resize(900, 300)
     chart.set_days([(1, 1_234_567, 0), (2, 0, 5)])
     image = chart.grab().toImage()
@@ -26,4 +23,4 @@ def test_largest_value_label_is_drawn_whole_at_a_large_text_size(qtbot: QtBot) -
     axis = next(x for x in range(image.width()) if inked(x, image.height() // 2))
     columns = [x for x in range(axis) if any(inked(x, y) for y in range(image.height() // 3))]
     drawn_width = max(columns) - min(columns) + 1
-    assert drawn_width >= 0.9 * QFontMetrics(font).horizontalAdvance("1,234,567")
+    assert drawn_width >= 0.9 * chart.fontMetrics().horizontalAdvance("1,234,567")
