@@ -33,10 +33,16 @@ PIN_FORMAT_EN = "The PIN must be exactly 4 digits. It was not sent to the card."
 
 
 def default_trust_dir() -> Path:
-    """Where ``card auth`` looks for trust anchors by default."""
+    """Where ``card auth`` looks for trust anchors by default: the terminal's own ``trust``
+    folder, where installers put the J-LIS CA certificates (``$MYKEY_TERMINAL_DATA/trust``, else
+    ``trust`` in the user's MyKeyTerminal data folder). The same folder as
+    ``terminal.config.TerminalPaths.trust_dir``, which cardio may not import; a test keeps the
+    two equal."""
     import platformdirs
 
-    return Path(platformdirs.user_config_dir("mykey")) / "trust"
+    configured = os.environ.get("MYKEY_TERMINAL_DATA")
+    data = configured or platformdirs.user_data_dir("MyKeyTerminal", appauthor=False)
+    return Path(data) / "trust"
 
 
 def register(parser: argparse.ArgumentParser) -> None:
@@ -52,7 +58,11 @@ def register(parser: argparse.ArgumentParser) -> None:
 
     auth = commands.add_parser("auth", help="authenticate the card with its PIN")
     auth.add_argument("--reader", help="reader name (default: the one holding a JPKI card)")
-    auth.add_argument("--trust", type=Path, help="folder of trusted CA certificates (PEM/DER)")
+    auth.add_argument(
+        "--trust",
+        type=Path,
+        help="folder of trusted CA certificates (PEM/DER); default: the terminal's trust folder",
+    )
     auth.add_argument("--crl", type=Path, help="CRL file to check revocation against")
     auth.add_argument("--pin-stdin", action="store_true", help="read the PIN as one stdin line")
     auth.set_defaults(func=cmd_auth)

@@ -358,3 +358,19 @@ class CacheMixin(StoreBase):
             db.table("settings").upsert(
                 {"key": key, "value_json": json.dumps(value, ensure_ascii=False)}, pk="key"
             )
+
+    def advance_counter(self, key: str, count: int, maximum: int) -> int | None:
+        """Advance the durable counter ``key`` (a setting, 0 when new) by ``count`` in one write
+        transaction; its value before, or None, changing nothing, when it would pass ``maximum``.
+        """
+        with self._write() as db:
+            rows = db.execute("SELECT value_json FROM settings WHERE key = ?", (key,)).fetchall()
+            last = int(json.loads(rows[0][0])) if rows else 0
+            if last + count > maximum:
+                return None
+            db.execute(
+                "INSERT INTO settings (key, value_json) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json",
+                (key, json.dumps(last + count)),
+            )
+        return last

@@ -43,18 +43,7 @@ def reserve_numbers(store: TerminalStore, prefix: int | None, count: int) -> lis
         raise ValueError("count must be at least 1")
     if prefix is None:
         raise VoucherNumbersExhaustedError("the terminal identity has no voucher prefix")
-    # One write transaction (BEGIN IMMEDIATE under the store's lock): read and advance together.
-    # The store has no public counter yet; this uses its transaction helper and settings table.
-    with store._write() as db:
-        rows = db.execute(
-            "SELECT value_json FROM settings WHERE key = ?", (_SEQUENCE_KEY,)
-        ).fetchall()
-        last = int(rows[0][0]) if rows else 0
-        if last + count > MAX_SEQUENCE:
-            raise VoucherNumbersExhaustedError(f"sequence {last} + {count} > {MAX_SEQUENCE}")
-        db.execute(
-            "INSERT INTO settings (key, value_json) VALUES (?, ?) "
-            "ON CONFLICT (key) DO UPDATE SET value_json = excluded.value_json",
-            (_SEQUENCE_KEY, str(last + count)),
-        )
+    last = store.advance_counter(_SEQUENCE_KEY, count, MAX_SEQUENCE)
+    if last is None:
+        raise VoucherNumbersExhaustedError(f"{count} more would pass sequence {MAX_SEQUENCE}")
     return [voucher_number(prefix, last + i) for i in range(1, count + 1)]

@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
+from cardio.cli import default_trust_dir
 from sync.protocol import EnrollResponse, LedgerUnreachableError, Role
 from terminal.config import (
     DATA_DIR_ENV,
@@ -188,3 +189,15 @@ def test_enroll_reuses_keys_after_a_failed_attempt(tmp_path: Path) -> None:
     first, second = server.calls
     assert first[2:4] == second[2:4]  # same terminal and voucher keys both times
     assert raw_public(load_key(paths.terminal_key)) == first[2]
+
+
+@pytest.mark.parametrize("configured", [True, False], ids=["MYKEY_TERMINAL_DATA", "default"])
+def test_card_auth_checks_cards_against_the_terminals_own_trust_folder(
+    configured: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # an installer puts the J-LIS certificates in one folder; `mykey card auth` must use it too
+    if configured:
+        monkeypatch.setenv(DATA_DIR_ENV, str(tmp_path / "data"))
+    else:
+        monkeypatch.delenv(DATA_DIR_ENV, raising=False)
+    assert default_trust_dir() == TerminalPaths.at().trust_dir
