@@ -17,6 +17,7 @@ from __future__ import annotations
 import importlib
 import json
 import logging
+import os
 import sqlite3
 import sys
 import tempfile
@@ -206,8 +207,6 @@ def check_pcsc() -> str:
 
 def _qt_app() -> Any:
     """The QApplication (made offscreen when there is no display to use)."""
-    import os
-
     if sys.platform != "win32" and not (
         os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY")
     ):
@@ -232,8 +231,13 @@ def check_japanese_font() -> str:
     return family
 
 
+#: Where the main window check saves what it rendered (for a person to look at), when set.
+SCREENSHOT_ENV = "MYKEY_SELFTEST_SCREENSHOT"
+
+
 def check_main_window() -> str:
-    """The terminal's main window renders offscreen (as before enrollment: 設定 only)."""
+    """The terminal's main window renders offscreen (as before enrollment: 設定 only); saved as
+    PNG to ``$MYKEY_SELFTEST_SCREENSHOT`` when that is set."""
     from ui.app import make_app
     from ui.context import AppServices
     from ui.main_window import MainWindow
@@ -250,6 +254,9 @@ def check_main_window() -> str:
     window.close()
     if image.isNull() or image.width() < 100:
         raise RuntimeError("the window rendered nothing")
+    screenshot = os.environ.get(SCREENSHOT_ENV)
+    if screenshot and not image.save(screenshot):
+        raise RuntimeError(f"could not save the screenshot to {screenshot}")
     return f"{image.width()}x{image.height()} rendered"
 
 

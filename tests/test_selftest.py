@@ -13,14 +13,15 @@ import sys
 from pathlib import Path
 
 import pytest
+from PySide6.QtGui import QImage
 
 from mykey import __version__, selftest
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _run_selftest() -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen"}
+def _run_selftest(**env_extra: str) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "QT_QPA_PLATFORM": "offscreen", **env_extra}
     return subprocess.run(
         [sys.executable, "-m", "mykey", "--selftest"],
         cwd=ROOT,
@@ -32,8 +33,9 @@ def _run_selftest() -> subprocess.CompletedProcess[str]:
     )
 
 
-def test_selftest_prints_one_passing_json_report() -> None:
-    result = _run_selftest()
+def test_selftest_prints_one_passing_json_report(tmp_path: Path) -> None:
+    screenshot = tmp_path / "window.png"
+    result = _run_selftest(**{selftest.SCREENSHOT_ENV: str(screenshot)})
     assert result.returncode == 0, result.stdout + result.stderr
     lines = result.stdout.splitlines()
     assert len(lines) == 1, result.stdout
@@ -47,6 +49,8 @@ def test_selftest_prints_one_passing_json_report() -> None:
         assert check["detail"], name
     assert "synchronous=FULL" in report["checks"]["sqlite_wal"]["detail"]
     assert report["checks"]["migrations"]["detail"].startswith("head ")
+    # what the window check rendered, kept for a person to look at (make windows saves one)
+    assert QImage(str(screenshot)).size().toTuple() == (1280, 800)
 
 
 def test_a_failing_check_fails_the_report_and_the_exit_code() -> None:

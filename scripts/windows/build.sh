@@ -172,7 +172,14 @@ selftest() { # $1: the exe (Windows path); prints its JSON; fails unless exit 0 
   [ "$rc" -eq 0 ] && .venv/bin/python -c 'import json, sys; sys.exit(not json.loads(sys.argv[1])["ok"])' \
     "$json" || die "self-test of $1 failed (exit $rc); output in $log"
 }
+# The built app's self-test; it also saves the main window it rendered, for a person to look at
+# after a build (Japanese text, layout).
+rm -f "$OUT/selftest-window.png"
+MYKEY_SELFTEST_SCREENSHOT=$(winepath -w "$OUT/selftest-window.png" 2>/dev/null)
+export MYKEY_SELFTEST_SCREENSHOT
 selftest 'build\windows\dist\mykey\mykey-debug.exe'
+unset MYKEY_SELFTEST_SCREENSHOT
+[ -s "$OUT/selftest-window.png" ] || die "the self-test saved no screenshot of the main window"
 # The windowed twin must start too (exit code only: it may have no standard output).
 : | wine 'build\windows\dist\mykey\mykey.exe' --selftest 2>&1 | cat >/dev/null ||
   die "mykey.exe --selftest failed (run mykey-debug.exe --selftest to see why)"

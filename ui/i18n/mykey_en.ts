@@ -188,7 +188,7 @@ Balance {b:,} → {a:,} points</translation>
       <translation>[Reissue]</translation>
     </message>
     <message>
-      <location filename="ui/screens/registry.py" line="99" />
+      <location filename="ui/screens/registry.py" line="53" />
       <source>お会計</source>
       <translation>Checkout</translation>
     </message>
@@ -501,7 +501,7 @@ Balance {b:,} → {a:,} points</translation>
       <translation>Asking the server.</translation>
     </message>
     <message>
-      <location filename="ui/screens/registry.py" line="110" />
+      <location filename="ui/screens/registry.py" line="92" />
       <source>サービスID登録</source>
       <translation>Service ID</translation>
     </message>
@@ -576,7 +576,7 @@ Balance {b:,} → {a:,} points</translation>
       <translation>Points used</translation>
     </message>
     <message>
-      <location filename="ui/screens/registry.py" line="105" />
+      <location filename="ui/screens/registry.py" line="78" />
       <source>ポイント付与</source>
       <translation>Grant points</translation>
     </message>
@@ -629,7 +629,7 @@ Second {b2} ({t2})</translation>
       <translation>Issue vouchers: with the customer's My Number Card</translation>
     </message>
     <message>
-      <location filename="ui/screens/registry.py" line="103" />
+      <location filename="ui/screens/registry.py" line="64" />
       <source>ポイント券読取</source>
       <translation>Scan vouchers</translation>
     </message>
@@ -1088,7 +1088,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Print them with "Print preview" on the right.</translation>
     </message>
     <message>
-      <location filename="ui/screens/registry.py" line="115" />
+      <location filename="ui/screens/registry.py" line="97" />
       <source>同期</source>
       <translation>Sync</translation>
     </message>
@@ -1158,7 +1158,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Revocation data age</translation>
     </message>
     <message>
-      <location filename="ui/screens/registry.py" line="114" />
+      <location filename="ui/screens/registry.py" line="96" />
       <source>履歴・精算</source>
       <translation>History</translation>
     </message>
@@ -1563,7 +1563,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Delete</translation>
     </message>
     <message>
-      <location filename="ui/screens/registry.py" line="116" />
+      <location filename="ui/screens/registry.py" line="101" />
       <source>設定</source>
       <translation>Settings</translation>
     </message>

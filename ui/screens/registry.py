@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from importlib import import_module
 
 from sync.protocol import Role
 from ui.card_worker import CardWorker
@@ -32,88 +33,76 @@ class Mode:
     needs_enrollment: bool = True
 
 
-def _checkout(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.checkout import CheckoutScreen
+def _lazy(module: str, class_name: str) -> ScreenFactory:
+    """A factory that imports ``ui.screens.<module>`` only when its screen is first opened (the
+    window paints sooner); build.spec ships every screen module."""
 
-    return CheckoutScreen(s, w, snd)
+    def build(services: AppServices, worker: CardWorker, sounds: Sounds) -> Screen:
+        screen: Screen = getattr(import_module(f"ui.screens.{module}"), class_name)(
+            services, worker, sounds
+        )
+        return screen
 
-
-def _issue_vouchers(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.voucher_issue import VoucherIssueScreen
-
-    return VoucherIssueScreen(s, w, snd)
-
-
-def _scan_vouchers(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.voucher_scan import VoucherScanScreen
-
-    return VoucherScanScreen(s, w, snd)
-
-
-def _library(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.library import LibraryScreen
-
-    return LibraryScreen(s, w, snd)
-
-
-def _grant(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.grant import GrantScreen
-
-    return GrantScreen(s, w, snd)
-
-
-def _mykey(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.mykey_setup import MyKeySetupScreen
-
-    return MyKeySetupScreen(s, w, snd)
-
-
-def _service_id(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.service_id import ServiceIdScreen
-
-    return ServiceIdScreen(s, w, snd)
-
-
-def _history(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.history import HistoryScreen
-
-    return HistoryScreen(s, w, snd)
-
-
-def _sync(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.sync_screen import SyncScreen
-
-    return SyncScreen(s, w, snd)
-
-
-def _settings(s: AppServices, w: CardWorker, snd: Sounds) -> Screen:
-    from ui.screens.settings import SettingsScreen
-
-    return SettingsScreen(s, w, snd)
+    return build
 
 
 def modes() -> list[Mode]:
     """Every mode in menu order (labels in the current language)."""
     shop_office = frozenset({Role.SHOP, Role.OFFICE})
     return [
-        Mode("checkout", "F1", tr("お会計"), shop_office, _checkout),
+        Mode("checkout", "F1", tr("お会計"), shop_office, _lazy("checkout", "CheckoutScreen")),
         Mode(
-            "issue_vouchers", "F2", tr("ポイント券発行"), frozenset({Role.OFFICE}), _issue_vouchers
+            "issue_vouchers",
+            "F2",
+            tr("ポイント券発行"),
+            frozenset({Role.OFFICE}),
+            _lazy("voucher_issue", "VoucherIssueScreen"),
         ),
-        Mode("scan_vouchers", "F3", tr("ポイント券読取"), shop_office, _scan_vouchers),
-        Mode("library", "F4", tr("図書館"), frozenset({Role.LIBRARY}), _library),
-        Mode("grant", "F5", tr("ポイント付与"), frozenset({Role.MUNICIPAL}), _grant),
-        Mode("mykey_setup", "F6", tr("マイキーID設定"), frozenset({Role.OFFICE}), _mykey),
+        Mode(
+            "scan_vouchers",
+            "F3",
+            tr("ポイント券読取"),
+            shop_office,
+            _lazy("voucher_scan", "VoucherScanScreen"),
+        ),
+        Mode(
+            "library",
+            "F4",
+            tr("図書館"),
+            frozenset({Role.LIBRARY}),
+            _lazy("library", "LibraryScreen"),
+        ),
+        Mode(
+            "grant",
+            "F5",
+            tr("ポイント付与"),
+            frozenset({Role.MUNICIPAL}),
+            _lazy("grant", "GrantScreen"),
+        ),
+        Mode(
+            "mykey_setup",
+            "F6",
+            tr("マイキーID設定"),
+            frozenset({Role.OFFICE}),
+            _lazy("mykey_setup", "MyKeySetupScreen"),
+        ),
         Mode(
             "service_id",
             "F7",
             tr("サービスID登録"),
             frozenset({Role.OFFICE, Role.LIBRARY, Role.SHOP}),
-            _service_id,
+            _lazy("service_id", "ServiceIdScreen"),
         ),
-        Mode("history", "F8", tr("履歴・精算"), None, _history),
-        Mode("sync", "F9", tr("同期"), None, _sync),
-        Mode("settings", "F10", tr("設定"), None, _settings, needs_enrollment=False),
+        Mode("history", "F8", tr("履歴・精算"), None, _lazy("history", "HistoryScreen")),
+        Mode("sync", "F9", tr("同期"), None, _lazy("sync_screen", "SyncScreen")),
+        Mode(
+            "settings",
+            "F10",
+            tr("設定"),
+            None,
+            _lazy("settings", "SettingsScreen"),
+            needs_enrollment=False,
+        ),
     ]
 
 
