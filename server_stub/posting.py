@@ -111,7 +111,9 @@ def lock_business_settlements(conn: Connection, business_id: str) -> None:
     A batch holds the locks of all its items until it commits, and each item locks its accounts
     in id order; two batches of one shop that share residents would then lock resident and
     shop accounts in crossing orders and deadlock. Taking the shop's accounts first makes its
-    batches queue instead (no-op on SQLite, whose writers are serialised anyway)."""
+    batches queue instead. Only the business's own batches ever lock these accounts (uses and
+    redemptions pay the terminal's business), so this wait never happens while holding other
+    locks. A no-op on SQLite, whose writers are serialised anyway."""
     if conn.dialect.name != "sqlite":
         _LOCK_SETTLEMENTS.all(conn, {"business_id": business_id})
 
