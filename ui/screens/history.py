@@ -10,10 +10,12 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from PySide6.QtCore import Qt
 from PySide6.QtWidgets import (
     QButtonGroup,
     QFileDialog,
     QHBoxLayout,
+    QHeaderView,
     QPushButton,
     QTableWidget,
     QTableWidgetItem,
@@ -111,7 +113,9 @@ class HistoryScreen(Screen):
             [tr("時刻"), tr("種類"), tr("ポイント"), tr("状態"), tr("マイキーID")]
         )
         self.table.verticalHeader().setVisible(False)
-        self.table.horizontalHeader().setStretchLastSection(True)
+        header = self.table.horizontalHeader()
+        header.setSectionResizeMode(QHeaderView.ResizeMode.ResizeToContents)
+        header.setSectionResizeMode(3, QHeaderView.ResizeMode.Stretch)  # 状態: the widest text
         self.table.setEditTriggers(QTableWidget.EditTrigger.NoEditTriggers)
         self.table.setMinimumHeight(90)
         layout.addWidget(self.table, 1)
@@ -171,8 +175,12 @@ class HistoryScreen(Screen):
                 row_mykey(row),
             ]
             for column, text in enumerate(cells):
-                self.table.setItem(index, column, QTableWidgetItem(text))
-        self.table.resizeColumnsToContents()
+                item = QTableWidgetItem(text)
+                if column == 2:  # points: right-aligned, as on a receipt
+                    item.setTextAlignment(
+                        Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter
+                    )
+                self.table.setItem(index, column, item)
 
     def export(self) -> None:
         """Ask where, then write the shown rows as CSV."""
