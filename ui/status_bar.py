@@ -78,7 +78,7 @@ class StatusBar(QWidget):
             self.network.setText(tr("● オンライン") if online else tr("● オフライン"))
             self.network.setStyleSheet("color: #0b7a32;" if online else "color: #b3261e;")
         if services.counter is None:
-            self.unsynced.setText(tr("未登録の端末"))
+            self.unsynced.setText(tr("F10 設定で端末を登録してください"))
             self.last_sync.setText("")
         else:
             store = services.counter.store

@@ -88,6 +88,8 @@ def test_an_unenrolled_terminal_shows_only_settings_and_enrolls_from_there(
 
     window, _ = make_window(None, enroll=enroll)
     assert list(window.screens) == ["settings"]
+    window.status.refresh()
+    assert window.status.unsynced.text() == "F10 設定で端末を登録してください"  # what to do next
     settings = window.screens["settings"]
     assert isinstance(settings, SettingsScreen)
     settings.enroll()

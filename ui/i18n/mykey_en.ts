@@ -19,12 +19,12 @@
       <translation> vouchers</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="140" />
+      <location filename="ui/screens/history.py" line="144" />
       <source>%Y年%m月</source>
       <translation>%B %Y</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="136" />
+      <location filename="ui/screens/history.py" line="140" />
       <source>%Y年%m月%d日</source>
       <translation>%d %B %Y</translation>
     </message>
@@ -59,9 +59,14 @@
       <translation>A4 (8 per sheet, cut marks)</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="98" />
+      <location filename="ui/screens/history.py" line="100" />
       <source>CSVで保存</source>
       <translation>Save as CSV</translation>
+    </message>
+    <message>
+      <location filename="ui/status_bar.py" line="81" />
+      <source>F10 設定で端末を登録してください</source>
+      <translation>Enroll this terminal in F10 Settings</translation>
     </message>
     <message>
       <location filename="ui/main_window.py" line="290" />
@@ -561,7 +566,7 @@ Balance {b:,} → {a:,} points</translation>
       <translation>The preview is open. Print from its print button.</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="111" />
+      <location filename="ui/screens/history.py" line="113" />
       <source>ポイント</source>
       <translation>Points</translation>
     </message>
@@ -639,7 +644,7 @@ Second {b2} ({t2})</translation>
       <translation>Enter the points (a whole number from 1).</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="111" />
+      <location filename="ui/screens/history.py" line="113" />
       <source>マイキーID</source>
       <translation>MyKey ID</translation>
     </message>
@@ -764,12 +769,12 @@ Second {b2} ({t2})</translation>
       <translation>this issue</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="88" />
+      <location filename="ui/screens/history.py" line="90" />
       <source>今日</source>
       <translation>Today</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="88" />
+      <location filename="ui/screens/history.py" line="90" />
       <source>今月</source>
       <translation>This month</translation>
     </message>
@@ -864,7 +869,7 @@ Second {b2} ({t2})</translation>
       <translation>Save and apply</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="183" />
+      <location filename="ui/screens/history.py" line="191" />
       <source>保存しました: {p}</source>
       <translation>Saved: {p}</translation>
     </message>
@@ -1036,7 +1041,7 @@ Second {b2} ({t2})</translation>
       <translation>For refused or conflicting transactions, check the reason and contact the street office.</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="144" />
+      <location filename="ui/screens/history.py" line="148" />
       <source>取引 {n}件　利用 {u:,} pt　付与 {g:,} pt　券発行 {v:,} pt　券受付 {r}枚
 未送信 {s}件　オフライン受付 {o}件　却下 {x}件</source>
       <translation>{n} transactions   used {u:,} pt   granted {g:,} pt   vouchers issued {v:,} pt   vouchers redeemed {r}
@@ -1213,7 +1218,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Time</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="111" />
+      <location filename="ui/screens/history.py" line="113" />
       <source>時刻</source>
       <translation>Time</translation>
     </message>
@@ -1263,9 +1268,8 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>none</translation>
     </message>
     <message>
-      <location filename="ui/status_bar.py" line="81" />
       <source>未登録の端末</source>
-      <translation>Terminal not enrolled</translation>
+      <translation type="obsolete">Terminal not enrolled</translation>
     </message>
     <message>
       <location filename="ui/screens/voucher_scan.py" line="97" />
@@ -1353,7 +1357,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Extra large</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="111" />
+      <location filename="ui/screens/history.py" line="113" />
       <source>状態</source>
       <translation>State</translation>
     </message>
@@ -1478,7 +1482,7 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Confirm (Enter)</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="111" />
+      <location filename="ui/screens/history.py" line="113" />
       <source>種類</source>
       <translation>Kind</translation>
     </message>
@@ -1513,12 +1517,12 @@ unsent {s}   accepted offline {o}   refused {x}</translation>
       <translation>Conflict</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="101" />
+      <location filename="ui/screens/history.py" line="103" />
       <source>精算書をPDFで保存</source>
       <translation>Save the settlement as PDF</translation>
     </message>
     <message>
-      <location filename="ui/screens/history.py" line="211" />
+      <location filename="ui/screens/history.py" line="219" />
       <source>精算書を保存しました: {p}</source>
       <translation>Settlement saved: {p}</translation>
     </message>
