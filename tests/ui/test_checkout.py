@@ -48,9 +48,21 @@ def _flow(screen: CheckoutScreen) -> CardFlow:
     return screen.flow
 
 
-def pay(qtbot: QtBot, screen: CheckoutScreen, points: int) -> None:
+def wait_amount(qtbot: QtBot, screen: CheckoutScreen) -> None:
+    """Wait until the flow shows the amount page (the card was read and its PIN checked)."""
     flow = _flow(screen)
     qtbot.waitUntil(lambda: flow.stack.currentWidget() is screen.amount_page, timeout=15000)
+
+
+def pin_then_amount(qtbot: QtBot, screen: CheckoutScreen) -> None:
+    """Type the PIN on the shown pad, then wait for the amount page."""
+    type_pin(qtbot, _flow(screen))
+    wait_amount(qtbot, screen)
+
+
+def pay(qtbot: QtBot, screen: CheckoutScreen, points: int) -> None:
+    flow = _flow(screen)
+    wait_amount(qtbot, screen)
     screen.amount.setText(str(points))
     qtbot.keyClick(screen.amount, Qt.Key.Key_Return)
     assert flow.stack.currentWidget() is screen.confirm_page
@@ -117,8 +129,7 @@ def test_quick_buttons_and_keypad_fill_the_amount_and_too_much_is_stopped_on_scr
     screen = _screen(window)
     flow = _flow(screen)
     tray.place(card)
-    type_pin(qtbot, flow)
-    qtbot.waitUntil(lambda: flow.stack.currentWidget() is screen.amount_page, timeout=15000)
+    pin_then_amount(qtbot, screen)
     quick = [
         b for b in screen.amount_page.findChildren(type(flow.retry_button)) if b.text() == "1,000"
     ]
@@ -169,7 +180,7 @@ def test_wrong_pin_shows_tries_left_and_the_last_try_needs_a_confirmation(
     assert flow.state is FlowState.PIN
     screenshot(window, "checkout_7_last_pin_try")
     qtbot.keyClick(flow.pin_pad, Qt.Key.Key_Return)
-    qtbot.waitUntil(lambda: flow.stack.currentWidget() is screen.amount_page, timeout=15000)
+    wait_amount(qtbot, screen)
 
 
 def test_locked_pin_says_where_to_unlock(
@@ -226,8 +237,7 @@ def test_card_removed_while_the_amount_is_typed_records_nothing(
     screen = _screen(window)
     flow = _flow(screen)
     tray.place(card)
-    type_pin(qtbot, flow)
-    qtbot.waitUntil(lambda: flow.stack.currentWidget() is screen.amount_page, timeout=15000)
+    pin_then_amount(qtbot, screen)
     tray.remove()
     assert flow.state is FlowState.FAILED
     assert "記録されていません" in flow.fail_title.text()
@@ -253,8 +263,7 @@ def test_card_pulled_while_it_signs_says_nothing_was_recorded(
     flow = _flow(screen)
     faults = Faults()
     tray.place(card, faults=faults)
-    type_pin(qtbot, flow)
-    qtbot.waitUntil(lambda: flow.stack.currentWidget() is screen.amount_page, timeout=15000)
+    pin_then_amount(qtbot, screen)
     faults.remove_on_ins = 0x2A  # the card leaves as the transaction is signed
     pay(qtbot, screen, 100)
     wait_state(qtbot, flow, FlowState.FAILED)
@@ -279,15 +288,13 @@ def test_offline_use_is_accepted_within_limits_and_an_unanswered_big_one_is_unde
     screen = _screen(window)
     flow = _flow(screen)
     tray.place(card)  # seen online once: cached here
-    type_pin(qtbot, flow)
-    qtbot.waitUntil(lambda: flow.stack.currentWidget() is screen.amount_page, timeout=15000)
+    pin_then_amount(qtbot, screen)
     tray.remove()
     assert engine_for(counter, ledger).sync_now().error is None
 
     ledger.down = True
     tray.place(card)
-    type_pin(qtbot, flow)
-    qtbot.waitUntil(lambda: flow.stack.currentWidget() is screen.amount_page, timeout=15000)
+    pin_then_amount(qtbot, screen)
     assert screen.offline_banner.isVisible()
     pay(qtbot, screen, 1200)
     wait_state(qtbot, flow, FlowState.RESULT)
@@ -301,8 +308,7 @@ def test_offline_use_is_accepted_within_limits_and_an_unanswered_big_one_is_unde
     tray.remove()
     ledger.down = False
     tray.place(card)
-    type_pin(qtbot, flow)
-    qtbot.waitUntil(lambda: flow.stack.currentWidget() is screen.amount_page, timeout=15000)
+    pin_then_amount(qtbot, screen)
     ledger.lose_answers = True  # the server applies the use; its answer is lost
     pay(qtbot, screen, 4000)  # above the offline limit per transaction
     wait_state(qtbot, flow, FlowState.RESULT)
@@ -327,8 +333,7 @@ def test_over_the_offline_limit_is_refused_before_the_card_signs(
     screen = _screen(window)
     flow = _flow(screen)
     tray.place(card)
-    type_pin(qtbot, flow)
-    qtbot.waitUntil(lambda: flow.stack.currentWidget() is screen.amount_page, timeout=15000)
+    pin_then_amount(qtbot, screen)
     tray.remove()
     assert engine_for(counter, ledger).sync_now().error is None
     ledger.down = True
@@ -441,8 +446,7 @@ def test_a_server_refusal_says_nothing_moved_and_the_sync_screen_lists_it(
     screen = _screen(window)
     flow = _flow(screen)
     tray.place(card)
-    type_pin(qtbot, flow)
-    qtbot.waitUntil(lambda: flow.stack.currentWidget() is screen.amount_page, timeout=15000)
+    pin_then_amount(qtbot, screen)
     session = session_for(card)  # meanwhile the same card pays 400 at the fish shop
     checked = read_card(other, session)
     holder = resolve_holder(other, checked, prove_pin(session, checked, Pin(PIN)))
