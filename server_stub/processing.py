@@ -109,9 +109,13 @@ def _result(tx: Transaction, outcome: _Outcome, now: datetime) -> TransactionRes
     )
 
 
-_STORED = select(transactions.c.payload_sha256, transactions.c.result_json).where(
-    transactions.c.id == bindparam("id")
-)
+_STORED = select(
+    transactions.c.payload_sha256,
+    transactions.c.result_json,
+    transactions.c.status,
+    transactions.c.offline,
+).where(transactions.c.id == bindparam("id"))
+_MARK_OFFLINE = RawStatement("UPDATE transactions SET offline = :offline WHERE id = :tx_id")
 _RECORD_RESULT = RawStatement(
     "UPDATE transactions SET status = :status, reason = :reason, mykey_id = :mykey_id,"
     " result_json = :result_json WHERE id = :tx_id"
@@ -173,7 +177,12 @@ def _process(
         return result
     except _AlreadyStoredError:
         cache.discard()
-        return _replay(conn, tx, payload_hash, ctx.now)
+        stored = conn.execute(_STORED, {"id": tx_id}).one()
+        if tx.offline and _online_refusal_of(stored, payload_hash):
+            redecided = _redecide_offline(conn, ctx, tx, digest.digest())
+            if redecided is not None:
+                return redecided
+        return _replay(tx, stored, payload_hash, ctx.now)
     except LedgerError as error:
         cache.discard()
         # The savepoint undid every effect; keep only the refusal, so a resend gets it back.
@@ -189,7 +198,7 @@ def _process(
             "result_json": result.model_dump_json(),
         }
         if _INSERT_PENDING.first(conn, row) is None:
-            return _replay(conn, tx, payload_hash, ctx.now)
+            return _replay(tx, conn.execute(_STORED, {"id": tx_id}).one(), payload_hash, ctx.now)
         return result
 
 
@@ -207,11 +216,49 @@ def _result_row(tx_id: str, result: TransactionResult) -> dict[str, Any]:
     }
 
 
-def _replay(
-    conn: Connection, tx: Transaction, payload_hash: str, now: datetime
-) -> TransactionResult:
+def _online_refusal_of(stored: Any, payload_hash: str) -> bool:
+    """The stored row is this transaction (same content) refused when it came online."""
+    return bool(
+        stored.payload_sha256 == payload_hash
+        and stored.status == ResultStatus.REJECTED.value
+        and not stored.offline
+    )
+
+
+def _redecide_offline(
+    conn: Connection, ctx: TerminalContext, tx: Transaction, digest: bytes
+) -> TransactionResult | None:
+    """Decide again, under the offline rules, a transaction refused online whose answer never
+    reached the terminal, which then accepted it offline (DOMAIN §6: within the offline limits
+    the merchant is paid). The new result replaces the stored refusal (logged); None, changing
+    nothing, when the offline rules refuse it too."""
+    tx_id = str(tx.id)
+    cache = ctx.cache.bind(conn)
+    try:
+        with savepoint(conn) as item:
+            outcome = _apply(conn, ctx, tx, digest)
+            result = _result(tx, outcome, ctx.now)
+            for business_id, mykey_id in sorted(cache.pending):
+                seen = {"business_id": business_id, "mykey_id": mykey_id, "now": ctx.now}
+                item.close_with(views.REMEMBER_CARD, seen)
+            item.close_with(_RECORD_RESULT, _result_row(tx_id, result))
+            item.close_with(_MARK_OFFLINE, {"offline": True, "tx_id": tx_id})
+    except LedgerError as error:
+        cache.discard()
+        log.info("offline resend of %s refused as it was online: %s", tx_id, error)
+        return None
+    cache.commit()
+    log.warning(
+        "transaction %s: refused online, the answer lost; its offline acceptance now %s",
+        tx_id,
+        result.status.value,
+    )
+    return result
+
+
+def _replay(tx: Transaction, stored: Any, payload_hash: str, now: datetime) -> TransactionResult:
     """The first result again (``duplicate``), or ``conflict`` when the content differs."""
-    stored_hash, result_json = conn.execute(_STORED, {"id": str(tx.id)}).one()
+    stored_hash, result_json = stored.payload_sha256, stored.result_json
     if stored_hash != payload_hash:
         error = TransactionIdConflictError(str(tx.id))
         log.warning("transaction %s repeated with different content", tx.id)

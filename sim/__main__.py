@@ -37,11 +37,6 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
         default=STUCK_REQUESTS,
         help=f"share of delayed requests still in flight when time moves on ({STUCK_REQUESTS})",
     )
-    parser.add_argument(
-        "--expose-known-bugs",
-        action="store_true",
-        help="count the reported bugs (sim/invariants.py KNOWN_BUGS) as failures",
-    )
     args = parser.parse_args(argv)
     if args.seeds is None:
         args.seeds = 1 if "--seed" in (argv if argv is not None else sys.argv) else 100
@@ -50,12 +45,12 @@ def _args(argv: Sequence[str] | None) -> argparse.Namespace:
     return args
 
 
-Job = tuple[int, int, bool, float]
+Job = tuple[int, int, float]
 
 
 def _one(job: Job) -> SeedResult:
-    seed, steps, expose, stuck = job
-    return run_seed(seed, steps, expose_known_bugs=expose, stuck=stuck)
+    seed, steps, stuck = job
+    return run_seed(seed, steps, stuck=stuck)
 
 
 @contextmanager
@@ -97,10 +92,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the seeds; 0 when every invariant held in every seed."""
     args = _args(argv)
     workers = args.jobs or min(os.cpu_count() or 1, args.seeds)
-    jobs = [
-        (seed, args.steps, args.expose_known_bugs, args.stuck)
-        for seed in range(args.seed, args.seed + args.seeds)
-    ]
+    jobs = [(seed, args.steps, args.stuck) for seed in range(args.seed, args.seed + args.seeds)]
     started = time.perf_counter()
     failed: list[int] = []
     totals: dict[str, int] = {}
@@ -123,7 +115,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         "terminal-crash",
         "server-crash",
         "expired-points",
-        "known-bug",
         "voucher",
     )
     shown = {k: v for k, v in sorted(totals.items()) if k.startswith(interesting)}

@@ -34,18 +34,6 @@ from terminal.store import LocalDecision, OutboxRow, OutboxState
 if TYPE_CHECKING:
     from sim.world import World
 
-#: Reported bugs: a broken invariant they explain is listed as ``known-bug[...]`` and does not
-#: fail the seed unless the run exposes known bugs (``--expose-known-bugs``).
-KNOWN_BUGS = {
-    "KB1": "offline, the terminal accepts a program its business does not accept; the server "
-    "refuses it at sync (terminal.services.point_use: no program check on the offline path)",
-    "KB2": "an online request whose answer was lost or delayed is decided by the server as "
-    "online (and refused, e.g. insufficient balance); the terminal meanwhile accepted it "
-    "offline, and the offline resend only gets the stored refusal back",
-    "KB3": "a voucher redeemed offline on its last valid day is voided by the next expiry run "
-    "before the shop syncs; the redemption is then refused (voucher-not-usable)",
-}
-KNOWN_PREFIX = "known-bug"
 
 _DONE = (OutboxState.APPLIED, OutboxState.ACCEPTED_OFFLINE)
 _SERVER_DONE = ("applied", "accepted_offline")
@@ -120,10 +108,8 @@ def _check_rows(conn: Connection, world: World, rows: dict[str, list[OutboxRow]]
             continue  # two shops redeemed it offline: a conflict naming both (DOMAIN.md §5)
         if shown is None or shown.state not in _DONE:
             state = "missing" if shown is None else shown.state.value
-            known = None if shown is None else _known_bug(shown, server.get(str(tx_id)))
             found.append(
-                _tag(known)
-                + f"confirmed-lost: {confirmed.terminal} {confirmed.kind} {confirmed.points} "
+                f"confirmed-lost: {confirmed.terminal} {confirmed.kind} {confirmed.points} "
                 f"(offline={confirmed.offline}) shown as done, ends {state}"
             )
     terminal_ids = {t.spec.identity.terminal_id for t in world.terminals.values()}
@@ -162,10 +148,7 @@ def _check_row(name: str, row: OutboxRow, server: object | None, transfers_made:
         and not _named_voucher_conflict(row)
     ):
         reason = row.result.reason if row.result else None
-        found.append(
-            _tag(_known_bug(row, server))
-            + f"offline-acceptance-refused: {what} ends {row.state.value} ({reason})"
-        )
+        found.append(f"offline-acceptance-refused: {what} ends {row.state.value} ({reason})")
     return found
 
 
@@ -195,24 +178,6 @@ def _check_vouchers(rows: dict[str, list[OutboxRow]]) -> list[str]:
         for number, names in settled.items()
         if len(names) > 1
     ]
-
-
-def _known_bug(row: OutboxRow, server: object | None) -> str | None:
-    """Which reported bug explains a refused offline acceptance, if one does."""
-    if row.decision is not LocalDecision.OFFLINE:
-        return None
-    if row.result is not None and row.result.reason == "program-not-accepted":
-        return "KB1"
-    if server is not None and getattr(server, "offline", True) is False:
-        return "KB2"
-    reason = None if row.result is None else row.result.reason
-    if row.kind is TransactionKind.VOUCHER_REDEEM and reason == "voucher-not-usable":
-        return "KB3"
-    return None
-
-
-def _tag(known: str | None) -> str:
-    return "" if known is None else f"{KNOWN_PREFIX}[{known}] "
 
 
 def _check_replay(conn: Connection) -> list[str]:

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import terminal.services.submit as submit_module
-from sim.invariants import KNOWN_PREFIX, check
+from sim.invariants import check
 from sim.kit import Kit, scratch_root
 from sim.terminals import crash_hook
 from sim.world import STUCK_REQUESTS, Prepared, prepare, run_world
@@ -51,7 +51,6 @@ class SeedResult:
     violations: list[str]
     stats: dict[str, int] = field(default_factory=dict)
     seconds: float = 0.0
-    expose_known_bugs: bool = False
     stuck: float = STUCK_REQUESTS
 
     @property
@@ -64,7 +63,7 @@ class SeedResult:
         command = f"python -m sim --seed {self.seed} --seeds 1 --steps {self.steps} --log"
         if self.stuck != STUCK_REQUESTS:
             command += f" --stuck {self.stuck}"
-        return command + (" --expose-known-bugs" if self.expose_known_bugs else "")
+        return command
 
 
 @contextmanager
@@ -95,20 +94,16 @@ def run_seed(
     seed: int,
     steps: int = DEFAULT_STEPS,
     *,
-    expose_known_bugs: bool = False,
     stuck: float = STUCK_REQUESTS,
 ) -> SeedResult:
-    """Run one seed in a fresh folder and check the invariants (``expose_known_bugs`` turns
-    off the simulator's workarounds of reported bugs)."""
+    """Run one seed in a fresh folder and check the invariants."""
     kit, prepared = shared_kit()
     started = time.perf_counter()
     root = kit.root / f"seed-{seed}"
     root.mkdir()
     try:
         with counter_crash_points(), quiet_logs():
-            world = run_world(
-                kit, prepared, seed, steps, root, expose_known_bugs=expose_known_bugs, stuck=stuck
-            )
+            world = run_world(kit, prepared, seed, steps, root, stuck=stuck)
             try:
                 found = check(world)
             finally:
@@ -117,19 +112,12 @@ def run_seed(
                 world.server.crash()
     finally:
         shutil.rmtree(root, ignore_errors=True)
-    known = [] if expose_known_bugs else [f for f in found if f.startswith(KNOWN_PREFIX)]
-    violations = [f for f in found if f not in known]
-    for line in known:
-        if "offline-acceptance-refused" not in line:
-            continue  # one per instance (its confirmed-lost line says the same)
-        world.stats.add("known-bug:" + line[len(KNOWN_PREFIX) + 1 : line.index("]")])
     return SeedResult(
         seed,
         steps,
         world.events,
-        violations,
+        found,
         dict(world.stats.counts),
         time.perf_counter() - started,
-        expose_known_bugs,
         stuck,
     )

@@ -97,11 +97,9 @@ class World:
         root: Path,
         prepared: Prepared | None,
         *,
-        expose_known_bugs: bool = False,
         stuck: float = STUCK_REQUESTS,
     ) -> None:
         self.kit = kit
-        self.expose_known_bugs = expose_known_bugs
         self.stuck = stuck
         self.seed = seed
         self.rng = random.Random(seed)  # noqa: S311 - a simulation, not a secret
@@ -501,11 +499,10 @@ def run_world(
     steps: int,
     root: Path,
     *,
-    expose_known_bugs: bool = False,
     stuck: float = STUCK_REQUESTS,
 ) -> World:
     """Build the world of ``seed`` from the prepared state, run it, leave it open for checks."""
-    world = World(kit, seed, root, prepared, expose_known_bugs=expose_known_bugs, stuck=stuck)
+    world = World(kit, seed, root, prepared, stuck=stuck)
     with server_clock(world.clock):
         world.run(steps)
     return world

@@ -9,13 +9,14 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 
 from cardio.auth import TrustStore
 from cardio.virtual.ca import TestCA
 from cardio.virtual.profile import CardProfile
 from server_stub import operator as op
 from server_stub.audit import audit
+from server_stub.db.schema import transactions
 from sync.protocol import RevocationSnapshot, snapshot_bytes, transaction_digest
 from tests.ledger.conftest import TestClient, World, enroll, resident, use
 from tests.ledger.support import (
@@ -125,6 +126,54 @@ def test_use_authorised_online_then_queued_offline_is_applied_once(
     )
     look = shop.call("POST", "/v1/lookup", {"certificate": certificate_b64(cards[0])}).json()
     assert look["balances"][0]["points"] == 600
+    _assert_clean(engine)
+
+
+def test_use_refused_online_whose_answer_was_lost_is_paid_when_accepted_offline(
+    shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
+) -> None:
+    # The server refused the use online (the balance was spent elsewhere), but its answer never
+    # reached the terminal, which accepted the use offline within the limits and queued it with
+    # the same ID. DOMAIN §6: within the offline limits the shop is paid; the shortfall becomes
+    # an overdraft. (Before, the resend got the stored refusal back: the sale was lost.)
+    resident(engine, world, cards[0], "MY100010", 300)
+    online = shop.tx(use(world, 500), cards[0])
+    refused = shop.authorize(online)
+    assert (refused["status"], refused["reason"]) == ("rejected", "insufficient-balance")
+    queued = online.model_copy(update={"offline": True})
+    paid = shop.push(queued).json()["results"][0]
+    assert (paid["status"], paid["overdraft"]) == ("accepted_offline", 200)
+    again = shop.push(queued).json()["results"][0]  # the sync's own retry: applied once
+    assert (again["status"], again["original_status"]) == ("duplicate", "accepted_offline")
+    online_again = shop.authorize(online)  # the online answer now tells the truth too
+    assert (online_again["status"], online_again["original_status"]) == (
+        "duplicate",
+        "accepted_offline",
+    )
+    look = shop.call("POST", "/v1/lookup", {"certificate": certificate_b64(cards[0])}).json()
+    assert look["balances"][0]["points"] == 0
+    with engine.begin() as conn:
+        assert conn.execute(
+            select(transactions.c.offline).where(transactions.c.id == str(online.id))
+        ).scalar_one()  # counted against the terminal's offline limits from now on
+    _assert_clean(engine)
+
+
+def test_online_refusal_stands_when_the_offline_rules_refuse_the_resend_too(
+    shop: SigningTerminal, engine: Engine, world: World, cards: list[CardProfile]
+) -> None:
+    resident(engine, world, cards[0], "MY100011", 100)
+    online = shop.tx(use(world, 3500), cards[0])  # above the 3,000 pt offline limit
+    assert shop.authorize(online)["reason"] == "insufficient-balance"
+    queued = online.model_copy(update={"offline": True})
+    again = shop.push(queued).json()["results"][0]
+    assert (again["status"], again["original_status"], again["reason"]) == (
+        "duplicate",
+        "rejected",
+        "insufficient-balance",
+    )
+    look = shop.call("POST", "/v1/lookup", {"certificate": certificate_b64(cards[0])}).json()
+    assert look["balances"][0]["points"] == 100
     _assert_clean(engine)
 
 
