@@ -68,12 +68,15 @@ evidence: pcscd-start $(QM)
 	$(PY) -m pip install -q -e '.[fuzz]'
 	$(PY) scripts/evidence.py
 
-## The Linux one-folder app in dist/mykey/ (build.spec), then its self-test, headless.
-dist: bootstrap $(QM)
+## The Linux one-folder app in dist/mykey/ (build.spec), then its self-test and the whole demo
+## story through the real card stack, both headless.
+dist: pcscd-start $(QM)
 	$(PY) -m pip install -q -e '.[dist]'
 	$(PY) -m PyInstaller --noconfirm --clean --log-level WARN \
 		--distpath dist --workpath build/pyinstaller build.spec
 	QT_QPA_PLATFORM=offscreen dist/mykey/mykey-debug --selftest
+	rm -rf build/frozen-demo
+	dist/mykey/mykey-debug demo --headless --pcsc --out build/frozen-demo
 
 ## The Windows app and its installer, built and self-tested under Wine (see docs/INSTALLERS.md).
 windows: bootstrap

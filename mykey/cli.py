@@ -14,6 +14,7 @@ import sys
 from collections.abc import Sequence
 
 from mykey import __version__
+from mykey.child_process import UNTIL_STDIN_CLOSES, exit_when_stdin_closes
 
 #: group name -> (module that registers it, one-line help)
 GROUPS: dict[str, tuple[str, str]] = {
@@ -33,6 +34,7 @@ def build_parser(selected: str | None) -> argparse.ArgumentParser:
     parser.add_argument(
         "--selftest", action="store_true", help="check this installation; prints one JSON object"
     )
+    parser.add_argument(UNTIL_STDIN_CLOSES, action="store_true", help=argparse.SUPPRESS)
     groups = parser.add_subparsers(dest="group", metavar="{" + ",".join(GROUPS) + "}")
     for name, (module_name, help_text) in GROUPS.items():
         group_parser = groups.add_parser(name, help=help_text, description=help_text)
@@ -65,6 +67,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser(_selected_group(args_list))
     args = parser.parse_args(args_list)
     configure_logging(args.verbose)
+    if args.until_stdin_closes:
+        exit_when_stdin_closes()
     if not args_list:  # `mykey` alone opens the window
         from mykey import gui
 

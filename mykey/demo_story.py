@@ -2,10 +2,10 @@
 
 Grant at the municipal desk, online use at the shop, offline use with the ledger stopped, the
 ledger started and the queue synced, a voucher issued at the street office and printed to PDF,
-that PDF rendered to an image and scanned back (a folder of images as the camera) and redeemed at
-the shop, a library look-up, a wrong PIN, the last PIN try, a revoked card; then every screen of
-every terminal and a ledger audit. Every step goes through the window's widgets (the tray's
-buttons, the screens' fields and keys) where the window offers it.
+the same sheet painted as an image and scanned back (a folder of images as the camera) and
+redeemed at the shop, a library look-up, a wrong PIN, the last PIN try, a revoked card; then
+every screen of every terminal and a ledger audit. Every step goes through the window's widgets
+(the tray's buttons, the screens' fields and keys) where the window offers it.
 
 DIR receives ``screenshots/NN_name.png`` (each at the same fixed size), ``voucher.pdf`` and
 ``summary.json`` (each step: name, expected, observed, ok). Exit 0 only if every step did what
@@ -17,9 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import os
-import resource
 import shutil
-import subprocess
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -35,17 +33,19 @@ from mykey.demo_window import DemoWindow
 from mykey.demo_world import DEMO_PIN, TERMINALS, running_world
 from server_stub.audit import audit
 from server_stub.db.engine import make_engine
+from terminal.vouchers.layout import VoucherFace, a4_sheet
 from ui.app import make_app
 from ui.card_flow import CardFlow, FlowState
 from ui.main_window import MainWindow
 from ui.prefs import Prefs
+from ui.printing.voucher_painter import sheet_image
 from ui.screens.base import Screen
 
 log = logging.getLogger(__name__)
 
 WAIT_S = 20.0
-#: the voucher PDF rendered as a phone camera would see the sheet (A4 at 150 dpi: 1240 × 1754)
-RENDER_DPI = 150
+#: the printed sheet as the camera sees it (A4 at 150 dpi: 1240 × 1754)
+CAMERA_DPI = 150
 #: where the scan screens' camera looks (ui.camera_view)
 CAMERA_ENV = "MYKEY_CAMERA_SOURCE"
 WRONG_PIN = "0000"
@@ -66,8 +66,8 @@ class StepResult:
     expected: str
     observed: str
     ok: bool
-    #: the process's peak resident memory after the step
-    peak_rss_mb: float = 0.0
+    #: the process's peak resident memory after the step (None on Windows)
+    peak_rss_mb: float | None = None
 
 
 class Story:
@@ -81,6 +81,8 @@ class Story:
         self.shots.mkdir(parents=True, exist_ok=True)
         self.steps: list[StepResult] = []
         self.screenshots: list[str] = []
+        #: the vouchers the street office printed (shown to the shop's camera)
+        self.printed: list[VoucherFace] = []
 
     # --- plumbing ---------------------------------------------------------------------------
 
@@ -108,8 +110,7 @@ class Story:
         except Exception as error:
             log.exception("demo step %s failed", name)
             observed, ok = f"{type(error).__name__}: {error}", False
-        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-        self.steps.append(StepResult(name, expected, observed, ok, round(peak, 1)))
+        self.steps.append(StepResult(name, expected, observed, ok, _peak_rss_mb()))
         log.info("step %s: %s (%s)", name, "ok" if ok else "FAILED", observed)
         return ok
 
@@ -311,7 +312,7 @@ class Story:
         self.shot("voucher_issued")
         title = flow.result_title.text() or flow.fail_title.text()
         screen.set_paper("a4")
-        faces = list(screen.faces)
+        faces = self.printed = list(screen.faces)
         if not faces:
             raise StoryError(f"nothing to print: {title}")
         pdf = screen.save_pdf(self.out / "voucher.pdf")
@@ -323,23 +324,13 @@ class Story:
         )
 
     def scan_redeem(self) -> tuple[str, bool]:
-        """Render voucher.pdf, show the image to the shop's camera (a folder), redeem."""
+        """Show the printed A4 sheet to the shop's camera (a folder of images), redeem."""
         frames = self.out / "camera"
         shutil.rmtree(frames, ignore_errors=True)
         frames.mkdir()
-        subprocess.run(
-            [
-                "pdftoppm",
-                "-r",
-                str(RENDER_DPI),
-                "-png",
-                str(self.out / "voucher.pdf"),
-                str(frames / "page"),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=60,
-        )
+        sheet = sheet_image(self.printed, a4_sheet(), CAMERA_DPI)
+        if not sheet.save(str(frames / "sheet.png")):
+            raise StoryError(f"could not save the printed sheet in {frames}")
         self.terminal("shop")
         screen: Any = self.open("scan_vouchers")
         before = len(screen.entries)
@@ -513,3 +504,12 @@ def run_headless(base: Path, out: Path, *, pcsc: bool, latency: str) -> int:
         sys.stdout.write(f"{mark} {s.name}: {s.observed}\n")
     sys.stdout.write(f"{'すべて成功 / all steps ok' if ok else '失敗あり / some steps failed'}\n")
     return 0 if ok else 1
+
+
+def _peak_rss_mb() -> float | None:
+    """This process's peak resident memory in MB; None on Windows, which has no getrusage."""
+    try:
+        import resource
+    except ImportError:
+        return None
+    return round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)

@@ -14,7 +14,6 @@ import os
 import shutil
 import socket
 import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -27,6 +26,7 @@ from sqlalchemy import Engine, select
 from cardio.auth import TrustStore
 from cardio.virtual.ca import TestCA
 from cardio.virtual.profile import CardProfile
+from mykey.child_process import UNTIL_STDIN_CLOSES, mykey_command
 from server_stub import operator
 from server_stub.db.engine import make_engine
 from server_stub.db.migrate import migrate
@@ -46,18 +46,6 @@ RESIDENTS = {
     "revoked": ("DEMO0003", 500),
 }
 START_TIMEOUT_S = 30.0
-#: ``mykey ledger serve …`` that ends itself when the demo's process is gone (even killed)
-_SERVE_WHILE_PARENT_LIVES = """
-import os, sys, threading, time
-parent = os.getppid()
-def watch():
-    while os.getppid() == parent:
-        time.sleep(1)
-    os._exit(0)
-threading.Thread(target=watch, daemon=True).start()
-from mykey.cli import main
-sys.exit(main(sys.argv[1:]))
-"""
 #: terminal name -> (business, roles)
 TERMINALS = {
     "shop": ("A0001", ["shop"]),
@@ -170,9 +158,8 @@ class DemoLedger:
 
     def _command(self) -> list[str]:
         return [
-            sys.executable,
-            "-c",
-            _SERVE_WHILE_PARENT_LIVES,
+            *mykey_command(),
+            UNTIL_STDIN_CLOSES,  # the pipe closes when the demo ends, however it ends
             "ledger",
             "serve",
             "--db",
@@ -196,7 +183,7 @@ class DemoLedger:
         with (folder / "server.log").open("ab") as log_file:
             process = subprocess.Popen(
                 self._command(),
-                stdin=subprocess.DEVNULL,
+                stdin=subprocess.PIPE,
                 stdout=subprocess.DEVNULL,
                 stderr=log_file,
                 env=env,
@@ -236,6 +223,8 @@ def _end(process: subprocess.Popen[bytes]) -> None:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+    if process.stdin is not None:
+        process.stdin.close()
 
 
 def enroll_terminals(world: DemoWorld, ledger: DemoLedger) -> None:
@@ -246,7 +235,10 @@ def enroll_terminals(world: DemoWorld, ledger: DemoLedger) -> None:
             paths = world.terminals[name]
             paths.root.mkdir(parents=True, exist_ok=True)
             if not paths.trust_dir.exists():
-                shutil.copytree(world.ca.trust_directory, paths.trust_dir)
+                # contents only: copy2's CopyFile2 is missing under Wine, where the build tests
+                shutil.copytree(
+                    world.ca.trust_directory, paths.trust_dir, copy_function=shutil.copyfile
+                )
             if paths.identity.exists():
                 identity = load_identity(paths)
                 if identity.server_url != ledger.url:

@@ -43,6 +43,7 @@ REQUIRED_MODULES: tuple[str, ...] = (
     "cardio.monitor",
     "cardio.transport",
     "cardio.virtual.vpcd",
+    "mykey.demo_story",
     "terminal",
     "sync.client",
     "sync.protocol",

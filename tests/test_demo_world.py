@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 from cardio.virtual.profile import CardProfile
-from mykey.demo_world import RESIDENTS, running_world
+from mykey.demo_world import RESIDENTS, _accepts, running_world
 from sync.protocol import Role
 from terminal.config import load_identity
 
@@ -29,3 +32,29 @@ def test_the_demo_world_is_made_once_and_reset_on_every_start(tmp_path: Path) ->
             world.cards["revoked"].auth_certificate.serial_number
         ]
     assert set(RESIDENTS) == set(world.cards)
+
+
+def test_the_demo_ledger_ends_when_the_demo_process_is_killed(tmp_path: Path) -> None:
+    """A demo killed outright (Task Manager, kill -9) leaves no ledger server behind on its port."""
+    with subprocess.Popen(
+        [sys.executable, "-c", _DEMO_THAT_HANGS, str(tmp_path)], stdout=subprocess.PIPE, text=True
+    ) as parent:
+        assert parent.stdout is not None
+        port = int(parent.stdout.readline())
+        assert _accepts(port)
+        parent.kill()
+    deadline = time.monotonic() + 30
+    while _accepts(port) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert not _accepts(port), "the ledger server outlived the demo"
+
+
+_DEMO_THAT_HANGS = """
+import sys, time
+from pathlib import Path
+from mykey.demo_world import DemoLedger, prepare
+ledger = DemoLedger(prepare(Path(sys.argv[1])))
+ledger.start()
+print(ledger.port, flush=True)
+time.sleep(600)
+"""

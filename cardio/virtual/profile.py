@@ -52,11 +52,11 @@ def check_sign_password(password: str) -> None:
 
 
 def write_private_file(path: Path, data: bytes) -> None:
-    """Write ``data`` to ``path`` atomically (temp file, fsync, rename) with mode 0600."""
+    """Write ``data`` to ``path`` atomically (temp file, fsync, rename) with mode 0600 (mkstemp
+    creates the file readable and writable by its owner only)."""
     path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
     fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
-        os.fchmod(fd, 0o600)
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
             handle.flush()

@@ -10,7 +10,8 @@
 # 3. win_amd64 wheels of the project's dependencies (resolved from our own wheel) plus PyInstaller,
 #    with the pins Wine 8 needs (constraints.txt), installed into that Python;
 # 4. PyInstaller under Wine with build.spec -> build/windows/dist/mykey/ (mykey.exe, mykey-debug.exe);
-# 5. `mykey-debug.exe --selftest` under Wine (offscreen); the build fails when it fails;
+# 5. `mykey-debug.exe --selftest` and the headless demo story under Wine (offscreen); the build
+#    fails when either fails;
 # 6. signing (osslsigncode) of both executables and of the NSIS installer
 #    dist/MyKeyTerminal-Setup-<version>.exe; then the installer is run under Wine: install,
 #    self-test of the installed app, upgrade over it (the user's data folder must survive),
@@ -183,6 +184,16 @@ unset MYKEY_SELFTEST_SCREENSHOT
 # The windowed twin must start too (exit code only: it may have no standard output).
 : | wine 'build\windows\dist\mykey\mykey.exe' --selftest 2>&1 | cat >/dev/null ||
   die "mykey.exe --selftest failed (run mykey-debug.exe --selftest to see why)"
+
+# ---------------------------------------------------------------------------------------------
+step "the demo story under Wine (headless, in-process card)"
+# The whole counter story through the built app: the ledger as a child process of the exe,
+# enrollment, card flows, printing, the camera, sync. Wine has no PC/SC reader, so the card is
+# in-process; screenshots and summary.json land in build/windows/demo/.
+rm -rf "$OUT/demo"
+: | wine 'build\windows\dist\mykey\mykey-debug.exe' demo --headless --out 'build\windows\demo' 2>&1 |
+  tr -d '\r' >"$OUT/demo.log" || die "the demo story failed under Wine; see $OUT/demo.log"
+tail -n 1 "$OUT/demo.log"
 
 # ---------------------------------------------------------------------------------------------
 step "signing"

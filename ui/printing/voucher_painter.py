@@ -1,9 +1,9 @@
-"""One QPainter renderer for point vouchers, on a QPrinter (OS driver) or a QPdfWriter.
+"""One QPainter renderer for point vouchers, on a QPrinter (OS driver), a QPdfWriter or an image.
 
 Pages come from a :class:`terminal.vouchers.layout.PaperLayout` (A4 sheet with cut marks, or one
 voucher on a 58/80 mm receipt roll); each voucher's face is painted by
-:func:`ui.printing.face.paint_voucher`.  The same code path serves the printer, the print preview
-and PDF files (tests, demo).
+:func:`ui.printing.face.paint_voucher`.  The same code path serves the printer, the print preview,
+PDF files (tests, demo) and the sheet as an image (the demo shows it to the camera).
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from PySide6.QtCore import QMarginsF, QPointF, QRectF, QSizeF, Qt
-from PySide6.QtGui import QColor, QPageLayout, QPageSize, QPainter, QPdfWriter
+from PySide6.QtGui import QColor, QImage, QPageLayout, QPageSize, QPainter, QPdfWriter
 from PySide6.QtPrintSupport import QPrinter
 
 from terminal.vouchers.layout import PaperLayout, VoucherFace
@@ -32,6 +32,7 @@ __all__ = [
     "paint_voucher",
     "pdf_writer",
     "print_vouchers",
+    "sheet_image",
     "write_pdf",
 ]
 
@@ -74,18 +75,18 @@ def page_layout(layout: PaperLayout) -> QPageLayout:
     return QPageLayout(size, orientation, QMarginsF(0, 0, 0, 0), QPageLayout.Unit.Millimeter)
 
 
-def _device_dots_per_mm(device: QPrinter | QPdfWriter) -> float:
+def _device_dots_per_mm(device: QPrinter | QPdfWriter | QImage) -> float:
     return device.logicalDpiX() / 25.4
 
 
 def print_vouchers(
-    faces: Sequence[VoucherFace], layout: PaperLayout, device: QPrinter | QPdfWriter
+    faces: Sequence[VoucherFace], layout: PaperLayout, device: QPrinter | QPdfWriter | QImage
 ) -> int:
     """Paint every voucher onto ``device``, as many per page as the layout has places.
 
     The device's page should already be the layout's paper (``page_layout``); a QPrinter is
-    switched to full-page mode so millimetres count from the paper's edge.  Returns the number of
-    pages.  Raises :class:`NothingToPrintError` or :class:`PrintError`.
+    switched to full-page mode so millimetres count from the paper's edge.  An image holds one
+    page.  Returns the number of pages.  Raises :class:`NothingToPrintError` or :class:`PrintError`.
     """
     if not faces:
         raise NothingToPrintError("no faces")
@@ -104,7 +105,7 @@ def print_vouchers(
         for index, face in enumerate(faces):
             slot = index % per_page
             if slot == 0 and index > 0:
-                if not device.newPage():
+                if isinstance(device, QImage) or not device.newPage():
                     raise PrintError(f"could not start page {pages + 1}")
                 pages += 1
             if slot == 0 and layout.cut_marks:
@@ -128,6 +129,18 @@ def pdf_writer(layout: PaperLayout, path: Path, title: str) -> QPdfWriter:
     writer.setTitle(title)
     writer.setCreator("MyKey point terminal")
     return writer
+
+
+def sheet_image(faces: Sequence[VoucherFace], layout: PaperLayout, dpi: int) -> QImage:
+    """The first sheet at ``dpi``, white paper as a printer would give it: what a camera sees
+    without a PDF renderer (Windows has none)."""
+    w_mm, h_mm = layout.page_mm
+    image = QImage(round(w_mm * dpi / 25.4), round(h_mm * dpi / 25.4), QImage.Format.Format_RGB32)
+    image.setDotsPerMeterX(round(dpi / 0.0254))
+    image.setDotsPerMeterY(round(dpi / 0.0254))
+    image.fill(Qt.GlobalColor.white)
+    print_vouchers(faces[: len(layout.origins_mm)], layout, image)
+    return image
 
 
 def write_pdf(faces: Sequence[VoucherFace], layout: PaperLayout, path: Path | str) -> Path:
