@@ -99,10 +99,15 @@ def spend(
     allow_overdraft: bool = False,
     transaction_id: str | None = None,
     terminal_time: datetime | None = None,
+    voucher_number: str | None = None,
 ) -> Movement:
     """Use ``points`` at ``business`` (earliest-expiring lots first). A shortfall is refused,
     unless ``allow_overdraft`` (an offline acceptance within limits): then it is recorded on the
-    resident's overdraft account and the business is still paid in full."""
+    resident's overdraft account and the business is still paid in full.
+
+    With ``voucher_number`` the transfer pays that voucher (a ``voucher_post``) from the
+    resident's account: a voucher redeemed offline whose points the expiry run had already
+    returned to the resident (:func:`server_stub.processing` honours it)."""
     locked = lock_program_accounts(
         conn,
         program.id,
@@ -120,7 +125,7 @@ def spend(
     if short and not allow_overdraft:
         raise InsufficientBalanceError(f"balance {available}, wanted {points}")
     info = TransferInfo(
-        TransferKind.USE,
+        TransferKind.USE if voucher_number is None else TransferKind.VOUCHER_POST,
         program.id,
         points,
         now,
@@ -128,6 +133,7 @@ def spend(
         transaction_id=transaction_id,
         mykey_id=mykey_id,
         business_id=business.id,
+        voucher_number=voucher_number,
         terminal_time=terminal_time,
     )
     transfer = post_transfer(

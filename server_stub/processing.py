@@ -533,7 +533,7 @@ def _redeem(
     day: date = jst_date(tx.terminal_time if tx.offline else ctx.now)
     if not voucher.valid_from <= day <= voucher.valid_until:
         raise VoucherNotUsableError(f"{day} outside {voucher.valid_from}..{voucher.valid_until}")
-    if voucher.status == "voided":
+    if voucher.status == "voided" and not tx.offline:
         raise VoucherNotUsableError("voucher voided after expiry")
     if voucher.status == "redeemed":
         first = VoucherConflictSide(
@@ -569,17 +569,20 @@ def _redeem(
             reason=VoucherAlreadyRedeemedError(voucher.number),
         )
     program = ctx.cache.program(conn, voucher.program_id)
-    transfer = ledger.post_voucher(
-        conn,
-        program,
-        voucher.number,
-        voucher.mykey_id,
-        int(voucher.points),
-        ctx.business.id,
-        ctx.now,
-        transaction_id=str(tx.id),
-        terminal_time=tx.terminal_time,
-    )
+    if voucher.status == "voided":
+        transfer = _pay_after_void(conn, ctx, tx, voucher, program)
+    else:
+        transfer = ledger.post_voucher(
+            conn,
+            program,
+            voucher.number,
+            voucher.mykey_id,
+            int(voucher.points),
+            ctx.business.id,
+            ctx.now,
+            transaction_id=str(tx.id),
+            terminal_time=tx.terminal_time,
+        )
     conn.execute(
         update(vouchers)
         .where(vouchers.c.number == voucher.number)
@@ -596,6 +599,38 @@ def _redeem(
         conn, EventKind.REDEMPTION, ctx.now, street_id=voucher.street_id, ref=voucher.number
     )
     return _Outcome(program_id=program.id)
+
+
+def _pay_after_void(
+    conn: Connection, ctx: TerminalContext, tx: Transaction, voucher: Any, program: Program
+) -> int:
+    """Pay a voucher that a shop redeemed offline within its dates but whose redemption reached
+    the server only after the expiry run had returned its points to the resident (the shop
+    synced later than the grace allows). The shop honoured it, so it is paid (DOMAIN §6): the
+    points come back from the resident, and what they no longer hold (spent, or expired since)
+    becomes their overdraft, as for an offline use. Returns the transfer id."""
+    moved = ledger.spend(
+        conn,
+        program,
+        str(voucher.mykey_id),
+        ctx.business,
+        int(voucher.points),
+        ctx.now,
+        allow_overdraft=True,
+        transaction_id=str(tx.id),
+        terminal_time=tx.terminal_time,
+        voucher_number=str(voucher.number),
+    )
+    log.warning(
+        "voucher %s redeemed offline by %s at %s reached the server after its expiry void: "
+        "%d pt taken back from the resident, %d pt of it as overdraft",
+        voucher.number,
+        ctx.business.id,
+        tx.terminal_time,
+        int(voucher.points),
+        moved.overdraft,
+    )
+    return moved.transfer_id
 
 
 class _RedeemedError(VoucherAlreadyRedeemedError):

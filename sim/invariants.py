@@ -25,7 +25,7 @@ from sqlalchemy import Connection, func, select
 from server_stub.audit import audit
 from server_stub.clock import as_utc, jst_date
 from server_stub.db.engine import make_engine
-from server_stub.db.schema import accounts, transactions, transfers
+from server_stub.db.schema import accounts, transactions, transfers, vouchers
 from sim.kit import OFFLINE_LIMITS
 from sim.terminals import SimTerminal
 from sync.protocol import TransactionKind, VoucherIssue
@@ -184,8 +184,12 @@ def _check_replay(conn: Connection) -> list[str]:
     """Each resident's balance and overdraft from the sum of their transfers."""
     held: dict[tuple[str, int], int] = defaultdict(int)
     owed: dict[tuple[str, int], int] = defaultdict(int)
-    for kind, program, mykey, points, overdraft in conn.execute(
+    # a voucher paid after its expiry void is paid from the resident's account, like a use
+    after_void = select(vouchers.c.post_transfer_id).where(vouchers.c.void_transfer_id.is_not(None))
+    paid_by_resident = {int(t) for t in conn.execute(after_void).scalars() if t is not None}
+    for transfer_id, kind, program, mykey, points, overdraft in conn.execute(
         select(
+            transfers.c.id,
             transfers.c.kind,
             transfers.c.program_id,
             transfers.c.mykey_id,
@@ -198,7 +202,7 @@ def _check_replay(conn: Connection) -> list[str]:
         if kind == "grant":
             held[key] += points + overdraft  # ``overdraft`` is minus what the grant cleared
             owed[key] += overdraft
-        elif kind == "use":
+        elif kind == "use" or int(transfer_id) in paid_by_resident:
             held[key] -= points - overdraft
             owed[key] += overdraft
         elif kind in ("voucher_reserve", "expiry"):

@@ -88,6 +88,7 @@ HISTORY_KINDS = {
     "use": "利用",
     "voucher_reserve": "利用",
     "voucher_void": "付与",
+    "voucher_post": "利用",  # only after a void: a voucher used in time, synced late
     "expiry": "失効",
     "conversion": "合算",
 }
@@ -323,6 +324,8 @@ def _describe(kind: str, where: str, voucher: str | None) -> str:
         return f"ポイント券発行 No.{voucher} ({where})" if voucher else f"ポイント券発行 ({where})"
     if kind == "voucher_void":
         return f"ポイント券期限切れ返還 No.{voucher}" if voucher else "ポイント券期限切れ返還"
+    if kind == "voucher_post":
+        return f"ポイント券利用（期限後に精算） No.{voucher} ({where})"
     if kind == "expiry":
         return "有効期限切れ"
     return where

@@ -16,7 +16,8 @@ from cardio.virtual.ca import TestCA
 from cardio.virtual.profile import CardProfile
 from server_stub import operator as op
 from server_stub.audit import audit
-from server_stub.db.schema import transactions
+from server_stub.db.schema import accounts, transactions
+from server_stub.reports.queries import history
 from sync.protocol import RevocationSnapshot, snapshot_bytes, transaction_digest
 from tests.ledger.conftest import TestClient, World, enroll, resident, use
 from tests.ledger.support import (
@@ -279,6 +280,47 @@ def test_vouchers_issue_redeem_once_and_conflicts(
         report = op.run_expiry(conn, today_jst() + timedelta(days=2 + 3 + 1))
     assert (within_grace.vouchers_voided, report.vouchers_voided) == (0, 1)
     assert report.points_returned == 500
+    _assert_clean(engine)
+
+
+def test_voucher_redeemed_offline_in_time_is_paid_when_it_syncs_after_the_expiry_void(
+    office: SigningTerminal,
+    shop: SigningTerminal,
+    shop2: SigningTerminal,
+    engine: Engine,
+    world: World,
+    cards: list[CardProfile],
+) -> None:
+    # A shop took voucher 31 offline on a valid day and stayed offline past the grace, so the
+    # expiry run gave its points back to the resident, who then spent them. The shop honoured
+    # the voucher: when the redemption arrives the shop is paid, the points come back from the
+    # resident and what they no longer hold is an overdraft (DOMAIN §6). Before, the shop got
+    # "voucher-not-usable" and lost 500 pt (sim seed 5035, 40 steps).
+    resident(engine, world, cards[0], "MY100012", 1000)
+    assert _issue(office, cards[0], world, [(31, 500), (32, 500)])["balance"] == 0
+    taken_offline = shop.tx({"kind": "voucher_redeem", "number": voucher_number(31)}, offline=True)
+    with engine.begin() as conn:
+        assert op.run_expiry(conn, today_jst() + timedelta(days=2 + 3 + 1)).vouchers_voided == 2
+    assert shop.authorize(shop.tx(use(world, 800), cards[0]))["balance"] == 200
+    paid = shop.push(taken_offline).json()["results"][0]
+    assert paid["status"] == "applied", paid
+    look = shop.call("POST", "/v1/lookup", {"certificate": certificate_b64(cards[0])}).json()
+    assert (look["balances"][0]["points"], look["balances"][0]["overdraft"]) == (0, 300)
+    with engine.begin() as conn:
+        settled = conn.execute(
+            select(accounts.c.balance).where(
+                (accounts.c.kind == "settlement") & (accounts.c.owner == "A0001")
+            )
+        ).scalar_one()
+        last = history(conn, "MY100012").rows[-1]
+    assert settled == 800 + 500
+    assert (last["kind"], last["points"]) == ("利用", -500)
+    assert voucher_number(31) in last["description"]
+    # now redeemed: a second shop is told who had it; a voided voucher is still refused online
+    second = shop2.authorize(shop2.tx({"kind": "voucher_redeem", "number": voucher_number(31)}))
+    assert second["reason"] == "voucher-already-redeemed"
+    late = shop.authorize(shop.tx({"kind": "voucher_redeem", "number": voucher_number(32)}))
+    assert (late["status"], late["reason"]) == ("rejected", "voucher-not-usable")
     _assert_clean(engine)
 
 
