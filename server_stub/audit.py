@@ -121,21 +121,18 @@ def audit(conn: Connection) -> list[Violation]:
 
 def _audit_vouchers(conn: Connection) -> list[Violation]:
     found: list[Violation] = []
-    needs = {
-        "reserved": (False, False),
-        "redeemed": (True, False),
-        "voided": (False, True),
+    #: (status, (posted, voided)) a voucher may be in; a voucher redeemed offline in time whose
+    #: redemption arrived after the expiry void is paid after the void
+    states = {
+        ("reserved", (False, False)),
+        ("redeemed", (True, False)),
+        ("redeemed", (True, True)),
+        ("voided", (False, True)),
     }
     for r5 in conn.execute(select(vouchers)):
-        want = needs.get(r5.status)
         have = (r5.post_transfer_id is not None, r5.void_transfer_id is not None)
-        if (
-            have == (True, True)
-            and r5.status == "redeemed"
-            and r5.post_transfer_id > r5.void_transfer_id
-        ):
-            want = have  # redeemed offline in time, synced after the expiry void: paid after it
-        if want is None or want != have or r5.reserve_transfer_id is None:
+        paid_before_void = have == (True, True) and r5.post_transfer_id < r5.void_transfer_id
+        if (r5.status, have) not in states or paid_before_void or r5.reserve_transfer_id is None:
             found.append(
                 Violation(
                     "voucher-state",

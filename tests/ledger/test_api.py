@@ -16,7 +16,8 @@ from cardio.virtual.ca import TestCA
 from cardio.virtual.profile import CardProfile
 from server_stub import operator as op
 from server_stub.audit import audit
-from server_stub.db.schema import accounts, transactions
+from server_stub.db.schema import transactions
+from server_stub.posting import AccountKind, balance_of
 from server_stub.reports.queries import history
 from sync.protocol import RevocationSnapshot, snapshot_bytes, transaction_digest
 from tests.ledger.conftest import TestClient, World, enroll, resident, use
@@ -307,11 +308,7 @@ def test_voucher_redeemed_offline_in_time_is_paid_when_it_syncs_after_the_expiry
     look = shop.call("POST", "/v1/lookup", {"certificate": certificate_b64(cards[0])}).json()
     assert (look["balances"][0]["points"], look["balances"][0]["overdraft"]) == (0, 300)
     with engine.begin() as conn:
-        settled = conn.execute(
-            select(accounts.c.balance).where(
-                (accounts.c.kind == "settlement") & (accounts.c.owner == "A0001")
-            )
-        ).scalar_one()
+        settled = balance_of(conn, AccountKind.SETTLEMENT, world.program_id, "A0001")
         last = history(conn, "MY100012").rows[-1]
     assert settled == 800 + 500
     assert (last["kind"], last["points"]) == ("利用", -500)

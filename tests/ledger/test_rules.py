@@ -152,6 +152,16 @@ def test_voucher_reserve_post_and_void(
         assert balance_of(conn, AccountKind.SETTLEMENT, program.id, "A0002") == 300
         assert balance_of(conn, AccountKind.ESCROW, program.id, "") == 0
         assert audit(conn) == []
+        # paid before a void is not a late payment after it: the audit names the voucher
+        void = conn.execute(
+            select(vouchers.c.void_transfer_id).where(vouchers.c.number == voucher_number(2))
+        ).scalar_one()
+        conn.execute(
+            update(vouchers)
+            .where(vouchers.c.number == voucher_number(1))
+            .values(void_transfer_id=void)
+        )
+        assert {v.code for v in audit(conn)} == {"voucher-state"}
 
 
 def test_audit_finds_tampering(engine: Engine, world: World, cards: list[CardProfile]) -> None:
